@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian package that txmsg needs to build, test and benchmark.
+# Idempotent: when everything is present it only checks and returns (well under a second).
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libboost-dev
+  libprotobuf-dev protobuf-compiler
+  libabsl-dev
+  libsqlite3-dev sqlite3
+  libgtest-dev libgmock-dev
+  libbenchmark-dev
+  curl
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+echo "setup-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup-deps: done"
