@@ -1,0 +1,188 @@
+// The broker's state and every rule that changes it: half messages and their
+// check-backs, commits and rollbacks, delivery to consumer groups, acks, the
+// DLQ, admin requests, replay of the log on start, and the upkeep that keeps
+// the log from growing (carrying live records forward, deleting dead
+// segments).
+//
+// Threading: everything here runs on one asio thread (the io_context given to
+// Open); nothing is locked. The log's completions arrive on its writer thread
+// and are posted back to that io_context. Connections reach the core through
+// the Peer interface, so the rules are tested without sockets.
+#ifndef TXMSG_BROKER_CORE_BROKER_CORE_H_
+#define TXMSG_BROKER_CORE_BROKER_CORE_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/status/statusor.h"
+#include "broker/core/broker_core_internal.h"
+#include "broker/core/broker_metrics.h"
+#include "broker/core/peer.h"
+#include "broker/log/log.h"
+#include "broker/state/delivery_queue.h"
+#include "broker/state/record_types.h"
+#include "broker/state/tx_rules.h"
+#include "txmsg/broker.pb.h"
+
+namespace txmsg::broker {
+
+struct BrokerOptions {
+  uint64_t tx_timeout_ms = 6'000;       // first check-back after this
+  uint64_t check_interval_ms = 60'000;  // between check-backs
+  uint32_t max_checks = 15;             // then DISCARDED
+  DeliveryOptions delivery;
+  uint64_t retention_ms = 0;                   // acked messages stay for new groups
+  uint32_t max_unacked_per_consumer = 10'000;  // cap on Subscribe.max_unacked
+  uint32_t max_list = 1'000;                   // default cap of admin listings
+  uint32_t check_history = 16;                 // checks remembered per half
+  uint32_t max_frame_size = 4u << 20;          // announced in HelloOk
+  size_t settled_memory = 100'000;             // settled ids remembered for late EndTx
+};
+
+class BrokerCore {
+ public:
+  using Clock = std::function<uint64_t()>;  // ms since the epoch
+
+  // Opens (recovering) the log and rebuilds the state from it. `io` runs the
+  // core and must outlive it. `clock` defaults to the system clock.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<BrokerCore>> Open(BrokerOptions options,
+                                                                        log::LogOptions log_options,
+                                                                        boost::asio::io_context& io,
+                                                                        Clock clock = nullptr);
+  ~BrokerCore();
+  BrokerCore(const BrokerCore&) = delete;
+  BrokerCore& operator=(const BrokerCore&) = delete;
+
+  void OnConnect(Peer* peer);
+  void OnFrame(Peer* peer, wire::Frame frame);
+  void OnDisconnect(Peer* peer);
+  // A connection was refused at the limit (for the metrics).
+  void CountRefusedConnection() { ++metrics_.connections_refused; }
+
+  // Check-backs, ack timeouts, retention and log upkeep; call periodically.
+  void Tick();
+
+  // Rough interval at which Tick should run for the configured timeouts.
+  uint64_t TickIntervalMs() const;
+
+  BrokerMetrics Metrics() const;
+  const log::Log& log() const { return *log_; }
+  const log::RecoveryReport& recovery_report() const { return log_->recovery_report(); }
+  // Number of messages in each state, for the start-up summary.
+  std::string Summary() const;
+
+ private:
+  using Message = internal::Message;
+  using Topic = internal::Topic;
+  using GroupTopic = internal::GroupTopic;
+  using Subscription = internal::Subscription;
+  using PeerState = internal::PeerState;
+
+  BrokerCore(BrokerOptions options, boost::asio::io_context& io, Clock clock);
+
+  // ---- replay (broker_core_replay.cc) ----
+  absl::Status Replay(uint64_t position, uint8_t type, std::string_view payload);
+  void FinishReplay();
+
+  // ---- requests (broker_core.cc) ----
+  void HandleHello(PeerState& ps, const wire::Frame& f);
+  void HandleSendHalf(PeerState& ps, wire::Frame& f);
+  void HandleSend(PeerState& ps, wire::Frame& f);
+  void HandleEndTx(PeerState& ps, uint64_t corr, uint64_t id, const std::string& tx_id,
+                   wire::TxOutcome outcome, TxSource source);
+  void ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source,
+               std::function<void(const wire::Frame&)> reply);
+  void OnCommitted(uint64_t id);
+
+  // ---- delivery (broker_core_delivery.cc) ----
+  void HandleSubscribe(PeerState& ps, const wire::Frame& f);
+  void HandleAck(PeerState& ps, const wire::Frame& f);
+  void HandleNack(PeerState& ps, const wire::Frame& f);
+  GroupTopic& EnsureGroupTopic(const std::string& group, uint32_t topic, bool persist);
+  void Pump(GroupTopic& gt);
+  void ApplyFailures(GroupTopic& gt,
+                     const std::vector<std::pair<uint64_t, DeliveryQueue::Failure>>& failures);
+  void ReleaseCredit(GroupTopic& gt, std::optional<ConsumerId> holder);
+  void MarkAcked(GroupTopic& gt, uint64_t id);
+  // Drops a message that nobody needs any more (rolled back, or committed
+  // and acked by every group with retention over), remembering its outcome.
+  void MaybeForget(uint64_t id);
+  void Forget(uint64_t id);
+  std::optional<wire::HalfState> SettledState(uint64_t id) const;
+
+  // ---- admin (broker_core_admin.cc) ----
+  void HandleAdmin(PeerState& ps, const wire::Frame& f);
+  wire::HalfInfo DescribeHalf(uint64_t id, const Message& m, bool with_body) const;
+
+  // ---- upkeep (broker_core_upkeep.cc) ----
+  void RunCheckBacks(uint64_t now);
+  void SendCheck(uint64_t id, Message& m, PeerState& producer, uint64_t now);
+  void ExpireDeliveries(uint64_t now);
+  void CompactLog();
+  void SweepRetention(uint64_t now);
+  void CarryForward(uint64_t id, Message& m);
+
+  // ---- helpers ----
+  uint32_t Intern(const std::string& name);
+  const std::string& Name(uint32_t idx) const { return names_[idx]; }
+  uint32_t TopicIndex(const std::string& name);
+  absl::StatusOr<wire::MessageContent> ReadContent(const Message& m) const;
+  // Appends a record; `done` runs on the core's thread once it is durable
+  // (or failed). Returns false (and logs) if the log refused it at once.
+  bool Append(RecordType type, const google::protobuf::Message& payload,
+              std::function<void(absl::StatusOr<uint64_t>)> done);
+  void ScheduleCheck(uint64_t id, uint64_t due_ms);
+  PeerState* FindPeer(uint64_t peer_id);
+  void ReplyTo(uint64_t peer_id, const wire::Frame& frame);
+  static wire::Frame ErrorFrame(uint64_t corr, wire::ErrorCode code, std::string message);
+  void SendError(PeerState& ps, uint64_t corr, wire::ErrorCode code, std::string message,
+                 bool close = false);
+
+  const BrokerOptions options_;
+  boost::asio::io_context& io_;
+  const Clock clock_;
+  const uint64_t start_ms_;
+  std::unique_ptr<log::Log> log_;
+  bool replaying_ = true;
+  bool stopping_ = false;
+
+  // Interned names (topics, groups).
+  std::vector<std::string> names_;
+  absl::flat_hash_map<std::string, uint32_t> name_index_;
+
+  absl::btree_map<uint64_t, Message> messages_;          // live messages by id
+  std::set<uint64_t> open_halves_;                       // PENDING or DISCARDED
+  std::set<std::pair<uint64_t, uint64_t>> check_queue_;  // (due, id), PENDING only
+  std::vector<Topic> topics_;
+  absl::flat_hash_map<uint32_t, uint32_t> topic_by_name_;  // name idx -> topics_ idx
+  std::vector<std::unique_ptr<GroupTopic>> group_topics_;
+  absl::flat_hash_map<std::pair<uint32_t, uint32_t>, uint32_t> gt_index_;  // (group, topic)
+  absl::flat_hash_map<uint64_t, std::unique_ptr<PeerState>> peers_;
+  absl::flat_hash_map<uint32_t, std::vector<uint64_t>> producers_;  // group -> peer ids
+  absl::flat_hash_map<uint32_t, size_t> producer_rr_;
+  uint64_t next_correlation_ = 1;
+  uint64_t carrying_ = 0;  // carry-forward appends in flight
+  uint64_t last_compaction_ms_ = 0;
+  // Outcomes of forgotten halves, so a late EndTx is still answered.
+  absl::flat_hash_map<uint64_t, wire::HalfState> settled_;
+  std::deque<uint64_t> settled_order_;
+
+  BrokerMetrics metrics_;
+  // Expires when the core is destroyed; log completions check it.
+  std::shared_ptr<BrokerCore*> alive_ = std::make_shared<BrokerCore*>(this);
+};
+
+}  // namespace txmsg::broker
+
+#endif  // TXMSG_BROKER_CORE_BROKER_CORE_H_

@@ -1,0 +1,228 @@
+// BrokerCore: periodic upkeep. Check-backs of halves without an outcome, ack
+// timeouts and due redeliveries, retention, and keeping the log's disk use
+// flat (live records of the oldest segment are carried forward, then the
+// segment is deleted).
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "broker/core/broker_core.h"
+#include "broker/core/broker_core_internal.h"
+#include "broker/core/event_log.h"
+#include "txmsg/records.pb.h"
+
+namespace txmsg::broker {
+namespace {
+
+constexpr int kMaxChecksPerTick = 10'000;
+// Carry a segment's live records forward only when they are few; a large
+// backlog waits for its consumers instead of being rewritten.
+constexpr size_t kMaxCarryPerSegment = 4'096;
+constexpr uint64_t kCompactionIntervalMs = 500;
+
+}  // namespace
+
+void BrokerCore::Tick() {
+  if (stopping_) return;
+  const uint64_t now = clock_();
+  RunCheckBacks(now);
+  ExpireDeliveries(now);
+  if (now - last_compaction_ms_ >= kCompactionIntervalMs) {
+    last_compaction_ms_ = now;
+    SweepRetention(now);
+    CompactLog();
+  }
+}
+
+void BrokerCore::RunCheckBacks(uint64_t now) {
+  int budget = kMaxChecksPerTick;
+  for (auto it = check_queue_.begin();
+       it != check_queue_.end() && it->first <= now && budget > 0;) {
+    const uint64_t id = it->second;
+    auto mit = messages_.find(id);
+    if (mit == messages_.end() || mit->second.state != wire::HALF_PENDING ||
+        mit->second.settling != wire::HALF_STATE_UNSPECIFIED) {
+      it = check_queue_.erase(it);  // settled: never checked again
+      continue;
+    }
+    Message& m = mit->second;
+    if (m.checks >= options_.max_checks) {
+      it = check_queue_.erase(it);
+      m.state = wire::HALF_DISCARDED;
+      --topics_[m.topic].pending_half;
+      ++metrics_.discards;
+      LogEvent("discarded after ", m.checks, " checks without an outcome: id=", id, " tx=", m.tx_id,
+               " group=", Name(m.producer_group));
+      store::StoredDiscard rec;
+      rec.set_message_id(id);
+      rec.set_time_ms(now);
+      ++m.pending_writes;
+      Append(RecordType::kDiscard, rec, [this, id](absl::StatusOr<uint64_t>) {
+        if (auto it = messages_.find(id); it != messages_.end()) --it->second.pending_writes;
+      });
+      continue;
+    }
+    // One live connection of the producer group, in turn.
+    auto producers = producers_.find(m.producer_group);
+    if (producers == producers_.end() || producers->second.empty()) {
+      ++it;  // nobody to ask: nothing sent, the count does not grow
+      continue;
+    }
+    const size_t turn = producer_rr_[m.producer_group]++ % producers->second.size();
+    PeerState* producer = FindPeer(producers->second[turn]);
+    if (producer == nullptr) {
+      ++it;
+      continue;
+    }
+    it = check_queue_.erase(it);
+    --budget;
+    SendCheck(id, m, *producer, now);
+  }
+}
+
+void BrokerCore::SendCheck(uint64_t id, Message& m, PeerState& producer, uint64_t now) {
+  absl::StatusOr<wire::MessageContent> content = ReadContent(m);
+  m.next_check_ms = now + options_.check_interval_ms;
+  check_queue_.emplace(m.next_check_ms, id);
+  if (!content.ok()) {
+    LogEvent("error: cannot read half message ", id,
+             " for a check-back: ", content.status().ToString());
+    return;
+  }
+  wire::Frame f;
+  f.set_correlation_id(next_correlation_++);
+  wire::CheckTx& check = *f.mutable_check_tx();
+  check.set_message_id(id);
+  check.set_tx_id(m.tx_id);
+  *check.mutable_content() = std::move(*content);
+  check.set_check_number(++m.checks);
+  if (!m.history) m.history = std::make_unique<std::deque<wire::CheckRecord>>();
+  wire::CheckRecord rec;
+  rec.set_sent_time_ms(now);
+  rec.set_asked_client(producer.client_id);
+  m.history->push_back(rec);
+  while (m.history->size() > options_.check_history) m.history->pop_front();
+  ++metrics_.checks_sent;
+  LogEvent("check-back sent: id=", id, " tx=", m.tx_id, " group=", Name(m.producer_group),
+           " check=", m.checks, "/", options_.max_checks, " to ", producer.client_id);
+  producer.peer->Send(f);
+}
+
+void BrokerCore::ExpireDeliveries(uint64_t now) {
+  for (const auto& gt : group_topics_) {
+    std::vector<std::pair<uint64_t, DeliveryQueue::Failure>> failures = gt->queue.Expire(now);
+    if (!failures.empty()) ApplyFailures(*gt, failures);
+    if (!failures.empty() || gt->queue.waiting_retry() > 0) Pump(*gt);
+  }
+}
+
+void BrokerCore::SweepRetention(uint64_t now) {
+  for (Topic& t : topics_) {
+    while (!t.commit_order.empty()) {
+      auto it = messages_.find(t.commit_order.front());
+      if (it == messages_.end()) {
+        t.commit_order.pop_front();
+        continue;
+      }
+      const Message& m = it->second;
+      const bool expired = m.unacked_groups == 0 && !t.groups.empty() &&
+                           m.commit_time_ms + options_.retention_ms <= now;
+      if (!expired) break;
+      Forget(it->first);
+      t.commit_order.pop_front();
+    }
+    // Ids forgotten behind a message still in use stay in the deque; squeeze
+    // them out once they dominate, so it never outgrows the live set much.
+    if (t.commit_order.size() > 2 * t.committed + 1024) {
+      std::deque<uint64_t> live;
+      for (uint64_t id : t.commit_order) {
+        if (messages_.contains(id)) live.push_back(id);
+      }
+      t.commit_order.swap(live);
+    }
+  }
+}
+
+void BrokerCore::CompactLog() {
+  if (carrying_ > 0) return;  // the last round's copies are still on their way
+  const std::vector<log::SegmentInfo> segments = log_->Segments();
+  if (segments.size() < 2) return;
+  const uint64_t base = segments[0].base;
+  const uint64_t end = base + segments[0].size;
+  std::vector<uint64_t> pinned;
+  bool busy = false;
+  // Every message with an id below `end` has its body at or after `base`
+  // (older segments are gone), so this range holds all that can pin it.
+  for (auto it = messages_.begin(); it != messages_.end() && it->first < end; ++it) {
+    if (it->second.body_pos < base || it->second.body_pos >= end) continue;
+    if (it->second.pending_writes > 0) busy = true;
+    pinned.push_back(it->first);
+    if (pinned.size() > kMaxCarryPerSegment) return;
+  }
+  std::vector<uint32_t> groups;
+  for (const auto& gt : group_topics_) {
+    if (gt->record_pos < end) groups.push_back(gt->index);
+  }
+  if (busy) return;
+  if (pinned.empty() && groups.empty()) {
+    absl::StatusOr<size_t> deleted = log_->DeleteSegmentsBefore(end);
+    if (!deleted.ok()) {
+      LogEvent("error: deleting segment ", base, ": ", deleted.status().ToString());
+    } else {
+      metrics_.segments_deleted += *deleted;
+    }
+    return;
+  }
+  for (uint64_t id : pinned) CarryForward(id, messages_.at(id));
+  for (uint32_t g : groups) {
+    store::StoredGroup rec;
+    rec.set_group(Name(group_topics_[g]->group));
+    rec.set_topic(Name(topics_[group_topics_[g]->topic].name));
+    ++carrying_;
+    Append(RecordType::kGroup, rec, [this, g](absl::StatusOr<uint64_t> pos) {
+      --carrying_;
+      if (pos.ok()) group_topics_[g]->record_pos = *pos;
+    });
+  }
+}
+
+void BrokerCore::CarryForward(uint64_t id, Message& m) {
+  absl::StatusOr<wire::MessageContent> content = ReadContent(m);
+  if (!content.ok()) {
+    LogEvent("error: cannot carry message ", id, " forward: ", content.status().ToString());
+    return;
+  }
+  store::StoredMessage snap;
+  snap.set_tx_id(m.tx_id);
+  snap.set_producer_group(m.plain ? "" : Name(m.producer_group));
+  *snap.mutable_content() = std::move(*content);
+  snap.set_store_time_ms(m.store_time_ms);
+  snap.set_message_id(id);
+  snap.set_state(m.state);
+  snap.set_commit_time_ms(m.commit_time_ms);
+  for (uint32_t g : m.acked_by) {
+    store::GroupProgress& p = *snap.add_groups();
+    p.set_group(Name(group_topics_[g]->group));
+    p.set_acked(true);
+  }
+  for (uint32_t g : topics_[m.topic].groups) {
+    if (group_topics_[g]->queue.dlq().contains(id)) {
+      store::GroupProgress& p = *snap.add_groups();
+      p.set_group(Name(group_topics_[g]->group));
+      p.set_acked(false);
+    }
+  }
+  ++m.pending_writes;
+  ++carrying_;
+  Append(RecordType::kCarried, snap, [this, id](absl::StatusOr<uint64_t> pos) {
+    --carrying_;
+    auto it = messages_.find(id);
+    if (it == messages_.end()) return;
+    --it->second.pending_writes;
+    if (pos.ok()) {
+      it->second.body_pos = *pos;
+      ++metrics_.carried;
+    }
+  });
+}
+
+}  // namespace txmsg::broker

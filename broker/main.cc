@@ -1,0 +1,171 @@
+// txmsg-broker: parse flags, open the state, serve, stop cleanly on a signal.
+#include <cstdio>
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "broker/core/broker_core.h"
+#include "broker/core/event_log.h"
+#include "broker/net/metrics_server.h"
+#include "broker/net/server.h"
+#include "tools/cli/usage.h"
+
+ABSL_FLAG(std::string, bind, "127.0.0.1", "address to listen on");
+ABSL_FLAG(int32_t, port, 9876, "TCP port for clients (0: pick a free one and print it)");
+ABSL_FLAG(std::string, data_dir, "./broker-data", "directory of the log (created if missing)");
+ABSL_FLAG(absl::Duration, tx_timeout, absl::Seconds(6),
+          "a half message without EndTx is checked back after this long");
+ABSL_FLAG(absl::Duration, check_interval, absl::Seconds(60), "time between check-backs");
+ABSL_FLAG(int32_t, max_checks, 15, "check-backs before a half message is DISCARDED");
+ABSL_FLAG(absl::Duration, ack_timeout, absl::Seconds(30),
+          "an unacked delivery is redelivered after this long");
+ABSL_FLAG(int32_t, max_attempts, 16, "deliveries of a message before it goes to the group's DLQ");
+ABSL_FLAG(absl::Duration, redelivery_backoff, absl::Seconds(1),
+          "delay before redelivering a nacked message; doubles per attempt");
+ABSL_FLAG(absl::Duration, max_redelivery_backoff, absl::Seconds(60), "cap of that delay");
+ABSL_FLAG(int32_t, max_frame_size, 4 << 20, "largest frame accepted, bytes");
+ABSL_FLAG(int32_t, max_connections, 1024, "client connections beyond this are refused");
+ABSL_FLAG(int32_t, max_unacked, 10000, "cap on a consumer's credit (Subscribe.max_unacked)");
+ABSL_FLAG(int64_t, segment_size, 64 << 20, "log segment size, bytes");
+ABSL_FLAG(absl::Duration, retention, absl::ZeroDuration(),
+          "keep messages acked by every group this long, for groups created later");
+ABSL_FLAG(int32_t, metrics_port, 0, "serve Prometheus text at /metrics on this port (0: off)");
+ABSL_FLAG(bool, repair, false,
+          "start even if a log segment is corrupt, cutting it at the damage (bytes kept aside)");
+
+namespace {
+
+using txmsg::broker::LogEvent;
+
+uint64_t Ms(absl::Duration d) { return static_cast<uint64_t>(absl::ToInt64Milliseconds(d)); }
+
+// Returns an error message for the first flag out of range, or "".
+std::string ValidateFlags() {
+  auto positive = [](absl::Duration d) { return d > absl::ZeroDuration(); };
+  if (!positive(absl::GetFlag(FLAGS_tx_timeout))) return "--tx_timeout must be positive";
+  if (!positive(absl::GetFlag(FLAGS_check_interval))) return "--check_interval must be positive";
+  if (!positive(absl::GetFlag(FLAGS_ack_timeout))) return "--ack_timeout must be positive";
+  if (!positive(absl::GetFlag(FLAGS_redelivery_backoff)))
+    return "--redelivery_backoff must be positive";
+  if (absl::GetFlag(FLAGS_retention) < absl::ZeroDuration())
+    return "--retention cannot be negative";
+  if (absl::GetFlag(FLAGS_port) < 0 || absl::GetFlag(FLAGS_port) > 65535)
+    return "--port must be 0-65535";
+  if (absl::GetFlag(FLAGS_metrics_port) < 0 || absl::GetFlag(FLAGS_metrics_port) > 65535) {
+    return "--metrics_port must be 0-65535";
+  }
+  if (absl::GetFlag(FLAGS_max_checks) < 1) return "--max_checks must be at least 1";
+  if (absl::GetFlag(FLAGS_max_attempts) < 1) return "--max_attempts must be at least 1";
+  if (absl::GetFlag(FLAGS_max_frame_size) < 1024) return "--max_frame_size must be at least 1024";
+  if (absl::GetFlag(FLAGS_max_connections) < 1) return "--max_connections must be at least 1";
+  if (absl::GetFlag(FLAGS_max_unacked) < 1) return "--max_unacked must be at least 1";
+  if (absl::GetFlag(FLAGS_segment_size) < 4096) return "--segment_size must be at least 4096";
+  if (absl::GetFlag(FLAGS_data_dir).empty()) return "--data_dir cannot be empty";
+  return "";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args = txmsg::cli::ParseFlags(
+      argc, argv,
+      "The txmsg broker: transactional (half) messages with check-back, and at-least-once "
+      "delivery to consumer groups.\nUsage: txmsg-broker [--port 9876] [--data_dir DIR] [flags]");
+  if (!args.empty()) {
+    std::fprintf(stderr, "txmsg-broker: unexpected argument '%s' (see --help)\n", args[0].c_str());
+    return 2;
+  }
+  if (const std::string bad = ValidateFlags(); !bad.empty()) {
+    std::fprintf(stderr, "txmsg-broker: %s\n", bad.c_str());
+    return 2;
+  }
+
+  txmsg::broker::BrokerOptions options;
+  options.tx_timeout_ms = Ms(absl::GetFlag(FLAGS_tx_timeout));
+  options.check_interval_ms = Ms(absl::GetFlag(FLAGS_check_interval));
+  options.max_checks = static_cast<uint32_t>(absl::GetFlag(FLAGS_max_checks));
+  options.delivery.ack_timeout_ms = Ms(absl::GetFlag(FLAGS_ack_timeout));
+  options.delivery.max_attempts = static_cast<uint32_t>(absl::GetFlag(FLAGS_max_attempts));
+  options.delivery.backoff_base_ms = Ms(absl::GetFlag(FLAGS_redelivery_backoff));
+  options.delivery.backoff_max_ms =
+      std::max(options.delivery.backoff_base_ms, Ms(absl::GetFlag(FLAGS_max_redelivery_backoff)));
+  options.retention_ms = Ms(absl::GetFlag(FLAGS_retention));
+  options.max_unacked_per_consumer = static_cast<uint32_t>(absl::GetFlag(FLAGS_max_unacked));
+  options.max_frame_size = static_cast<uint32_t>(absl::GetFlag(FLAGS_max_frame_size));
+
+  txmsg::log::LogOptions log_options;
+  log_options.dir = absl::GetFlag(FLAGS_data_dir);
+  log_options.segment_size = static_cast<uint64_t>(absl::GetFlag(FLAGS_segment_size));
+  log_options.repair = absl::GetFlag(FLAGS_repair);
+
+  boost::asio::io_context io(1);
+  LogEvent("txmsg-broker starting: data_dir=", log_options.dir);
+  auto core = txmsg::broker::BrokerCore::Open(options, log_options, io);
+  if (!core.ok()) {
+    LogEvent("cannot open ", log_options.dir, ": ", core.status().ToString());
+    std::fprintf(stderr, "txmsg-broker: cannot open %s: %s\n", log_options.dir.c_str(),
+                 std::string(core.status().message()).c_str());
+    return 1;
+  }
+
+  txmsg::broker::ServerOptions server_options;
+  server_options.bind = absl::GetFlag(FLAGS_bind);
+  server_options.port = static_cast<uint16_t>(absl::GetFlag(FLAGS_port));
+  server_options.max_connections = static_cast<size_t>(absl::GetFlag(FLAGS_max_connections));
+  server_options.limits.max_frame_size = options.max_frame_size;
+  txmsg::broker::Server server(io, **core, server_options);
+  if (absl::Status s = server.Start(); !s.ok()) {
+    std::fprintf(stderr, "txmsg-broker: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+
+  std::unique_ptr<txmsg::broker::MetricsServer> metrics;
+  if (absl::GetFlag(FLAGS_metrics_port) > 0) {
+    txmsg::broker::BrokerCore* c = core->get();
+    metrics = std::make_unique<txmsg::broker::MetricsServer>(
+        io, server_options.bind, static_cast<uint16_t>(absl::GetFlag(FLAGS_metrics_port)),
+        [c] { return txmsg::broker::RenderPrometheus(c->Metrics()); });
+    if (absl::Status s = metrics->Start(); !s.ok()) {
+      std::fprintf(stderr, "txmsg-broker: %s\n", std::string(s.message()).c_str());
+      return 1;
+    }
+  }
+
+  boost::asio::steady_timer ticker(io);
+  const auto tick = std::chrono::milliseconds((*core)->TickIntervalMs());
+  std::function<void()> schedule = [&] {
+    ticker.expires_after(tick);
+    ticker.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      (*core)->Tick();
+      schedule();
+    });
+  };
+  schedule();
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    LogEvent("signal ", sig, ": stopping (no new connections, syncing what is queued)");
+    server.Stop();
+    if (metrics) metrics->Stop();
+    ticker.cancel();
+    io.stop();
+  });
+
+  LogEvent("listening on ", server_options.bind, ":", server.port(),
+           metrics ? absl::StrCat(", metrics on :", metrics->port()) : "");
+  std::printf("txmsg-broker listening on %s:%u\n", server_options.bind.c_str(), server.port());
+  std::fflush(stdout);
+  io.run();
+  core->reset();  // writes and syncs everything queued
+  LogEvent("stopped");
+  return 0;
+}

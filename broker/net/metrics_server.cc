@@ -1,0 +1,100 @@
+#include "broker/net/metrics_server.h"
+
+#include <memory>
+#include <optional>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "absl/strings/str_cat.h"
+
+namespace txmsg::broker {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+// One HTTP connection: request, response, repeat while keep-alive.
+class MetricsConnection : public std::enable_shared_from_this<MetricsConnection> {
+ public:
+  MetricsConnection(tcp::socket socket, const MetricsServer::Render& render)
+      : stream_(std::move(socket)), render_(render) {}
+
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(4096);
+    stream_.expires_after(std::chrono::seconds(30));
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (!ec) self->Respond();
+                     });
+  }
+
+ private:
+  void Respond() {
+    const auto& req = parser_->get();
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(req.version());
+    res->keep_alive(req.keep_alive());
+    if (req.method() == http::verb::get && req.target() == "/metrics") {
+      res->result(http::status::ok);
+      res->set(http::field::content_type, "text/plain; version=0.0.4");
+      res->body() = render_();
+    } else {
+      res->result(http::status::not_found);
+      res->set(http::field::content_type, "text/plain");
+      res->body() = "not found: the broker serves GET /metrics\n";
+    }
+    res->prepare_payload();
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                        if (!ec && res->keep_alive()) self->Read();
+                      });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_{8192};
+  std::optional<http::request_parser<http::string_body>> parser_;
+  const MetricsServer::Render& render_;
+};
+
+}  // namespace
+
+MetricsServer::MetricsServer(asio::io_context& io, std::string bind, uint16_t port, Render render)
+    : acceptor_(io), bind_(std::move(bind)), port_(port), render_(std::move(render)) {}
+
+absl::Status MetricsServer::Start() {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(bind_, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("bad bind address '", bind_, "'"));
+  const tcp::endpoint endpoint(address, port_);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on ", bind_, ":", port_, ": ", ec.message()));
+  }
+  port_ = acceptor_.local_endpoint().port();
+  DoAccept();
+  return absl::OkStatus();
+}
+
+void MetricsServer::DoAccept() {
+  acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) std::make_shared<MetricsConnection>(std::move(socket), render_)->Read();
+    DoAccept();
+  });
+}
+
+void MetricsServer::Stop() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+}  // namespace txmsg::broker

@@ -1,0 +1,34 @@
+// A minimal HTTP endpoint for Prometheus: GET /metrics answers the text
+// `render` returns; everything else is 404. Runs on the broker's io_context.
+#ifndef TXMSG_BROKER_NET_METRICS_SERVER_H_
+#define TXMSG_BROKER_NET_METRICS_SERVER_H_
+
+#include <functional>
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "absl/status/status.h"
+
+namespace txmsg::broker {
+
+class MetricsServer {
+ public:
+  using Render = std::function<std::string()>;
+  MetricsServer(boost::asio::io_context& io, std::string bind, uint16_t port, Render render);
+  [[nodiscard]] absl::Status Start();
+  void Stop();
+  uint16_t port() const { return port_; }
+
+ private:
+  void DoAccept();
+
+  boost::asio::ip::tcp::acceptor acceptor_;
+  const std::string bind_;
+  uint16_t port_;
+  const Render render_;
+};
+
+}  // namespace txmsg::broker
+
+#endif  // TXMSG_BROKER_NET_METRICS_SERVER_H_

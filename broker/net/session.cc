@@ -1,0 +1,123 @@
+#include "broker/net/session.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "broker/core/event_log.h"
+
+namespace txmsg::broker {
+
+Session::Session(boost::asio::ip::tcp::socket socket, BrokerCore& core, uint64_t id,
+                 SessionLimits limits, OnEnd on_end)
+    : socket_(std::move(socket)),
+      core_(core),
+      id_(id),
+      limits_(limits),
+      on_end_(std::move(on_end)),
+      decoder_(limits.max_frame_size) {
+  boost::system::error_code ec;
+  const auto ep = socket_.remote_endpoint(ec);
+  remote_ = ec ? "unknown" : absl::StrCat(ep.address().to_string(), ":", ep.port());
+  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+}
+
+void Session::Start() {
+  core_.OnConnect(this);
+  DoRead();
+}
+
+void Session::DoRead() {
+  if (reading_ || closing_ || ended_) return;
+  if (pending_.size() + writing_.size() > limits_.pause_bytes) return;  // resumed by OnWrite
+  reading_ = true;
+  socket_.async_read_some(boost::asio::buffer(read_buf_),
+                          [self = shared_from_this()](const boost::system::error_code& ec,
+                                                      size_t n) { self->OnRead(ec, n); });
+}
+
+void Session::OnRead(const boost::system::error_code& ec, size_t n) {
+  reading_ = false;
+  if (ended_) return;
+  if (ec) return End();  // EOF, reset, or Stop()
+  decoder_.Feed(std::string_view(read_buf_.data(), n));
+  while (!closing_ && !ended_) {
+    absl::StatusOr<std::optional<wire::Frame>> next = decoder_.Next();
+    if (!next.ok()) {
+      LogEvent("protocol error from ", remote_, ": ", next.status().message());
+      wire::Frame err;
+      err.mutable_error()->set_code(next.status().code() == absl::StatusCode::kOutOfRange
+                                        ? wire::ERROR_TOO_LARGE
+                                        : wire::ERROR_INVALID_REQUEST);
+      err.mutable_error()->set_message(std::string(next.status().message()));
+      Send(err);
+      Close();
+      return;
+    }
+    if (!next->has_value()) break;
+    core_.OnFrame(this, std::move(**next));
+  }
+  DoRead();
+}
+
+void Session::Send(const wire::Frame& frame) {
+  if (ended_) return;
+  if (absl::Status s = proto::AppendFrame(frame, UINT32_MAX, &pending_); !s.ok()) {
+    LogEvent("error: cannot encode a frame for ", remote_, ": ", s.ToString());
+    return;
+  }
+  if (pending_.size() + writing_.size() > limits_.max_write_bytes) {
+    LogEvent("closing ", remote_, ": it does not read what it is sent (",
+             pending_.size() + writing_.size(), " bytes waiting)");
+    return Stop();
+  }
+  if (writing_.empty()) DoWrite();
+}
+
+void Session::DoWrite() {
+  if (pending_.empty() || ended_) return;
+  writing_.swap(pending_);
+  boost::asio::async_write(socket_, boost::asio::buffer(writing_),
+                           [self = shared_from_this()](const boost::system::error_code& ec,
+                                                       size_t) { self->OnWrite(ec); });
+}
+
+void Session::OnWrite(const boost::system::error_code& ec) {
+  writing_.clear();
+  if (ended_) return;
+  if (ec) return End();
+  if (!pending_.empty()) return DoWrite();
+  if (closing_) {
+    boost::system::error_code ignored;
+    socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    return End();
+  }
+  DoRead();  // resumes reading if it was paused
+}
+
+void Session::Close() {
+  if (closing_ || ended_) return;
+  closing_ = true;
+  if (writing_.empty() && pending_.empty()) {
+    // Not from inside the core's call stack: end on the next turn.
+    boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->End(); });
+  }
+}
+
+void Session::Stop() {
+  if (ended_) return;
+  boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->End(); });
+  boost::system::error_code ignored;
+  socket_.cancel(ignored);
+}
+
+void Session::End() {
+  if (ended_) return;
+  ended_ = true;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  core_.OnDisconnect(this);
+  on_end_(shared_from_this());
+}
+
+}  // namespace txmsg::broker

@@ -1,0 +1,17 @@
+// Command-line set-up shared by every txmsg binary: --help lists the
+// program's own flags (not Abseil's internals), --version prints the version.
+#ifndef TXMSG_TOOLS_CLI_USAGE_H_
+#define TXMSG_TOOLS_CLI_USAGE_H_
+
+#include <string>
+#include <vector>
+
+namespace txmsg::cli {
+
+// Parses argv with Abseil flags after installing the usage text. Returns the
+// positional arguments (argv[0] excluded).
+std::vector<std::string> ParseFlags(int argc, char** argv, const std::string& usage);
+
+}  // namespace txmsg::cli
+
+#endif  // TXMSG_TOOLS_CLI_USAGE_H_
