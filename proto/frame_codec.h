@@ -49,6 +49,13 @@ class FrameDecoder {
   // that is not a Frame.
   [[nodiscard]] absl::StatusOr<std::optional<wire::Frame>> Next();
 
+  // Forgets everything (for a new connection).
+  void Reset() {
+    buffer_.clear();
+    consumed_ = 0;
+    error_ = absl::OkStatus();
+  }
+
   // Bytes fed but not yet returned as frames.
   size_t buffered() const { return buffer_.size() - consumed_; }
   uint32_t max_frame_size() const { return max_frame_size_; }

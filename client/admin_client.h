@@ -1,0 +1,45 @@
+// A blocking, single-threaded connection for request/response tools:
+// txmsgctl and tests. One request at a time; not for producers or consumers.
+#ifndef TXMSG_CLIENT_ADMIN_CLIENT_H_
+#define TXMSG_CLIENT_ADMIN_CLIENT_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "txmsg/broker.pb.h"
+
+namespace txmsg {
+
+class AdminClient {
+ public:
+  // Connects to HOST:PORT and says Hello with `role` (ROLE_ADMIN for
+  // txmsgctl). UNAVAILABLE if the broker cannot be reached.
+  static absl::StatusOr<std::unique_ptr<AdminClient>> Connect(
+      const std::string& broker, wire::ClientRole role = wire::ROLE_ADMIN,
+      const std::string& producer_group = "",
+      std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  ~AdminClient();
+  AdminClient(const AdminClient&) = delete;
+  AdminClient& operator=(const AdminClient&) = delete;
+
+  // Sends `request` and returns the answer with the same correlation id
+  // (frames with other ids, e.g. CheckTx pushes, are skipped). An Error
+  // answer comes back as its status (see StatusFromError).
+  absl::StatusOr<wire::Frame> Call(wire::Frame request);
+  // Sends a frame without waiting for anything.
+  absl::Status SendOnly(const wire::Frame& frame);
+  // Reads the next frame, whatever it is (for tests of raw protocol).
+  absl::StatusOr<wire::Frame> ReadFrame();
+
+ private:
+  struct Impl;
+  explicit AdminClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  uint64_t next_corr_ = 1;
+};
+
+}  // namespace txmsg
+
+#endif  // TXMSG_CLIENT_ADMIN_CLIENT_H_

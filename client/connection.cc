@@ -1,0 +1,278 @@
+#include "client/connection.h"
+
+#include <cstdio>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "absl/strings/str_cat.h"
+
+namespace txmsg::internal {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+absl::Status StatusFromError(const wire::Error& error) {
+  const std::string msg = error.message().empty() ? "broker error" : error.message();
+  switch (error.code()) {
+    case wire::ERROR_INVALID_REQUEST:
+      return absl::InvalidArgumentError(msg);
+    case wire::ERROR_UNKNOWN_REQUEST:
+      return absl::UnimplementedError(msg);
+    case wire::ERROR_OUT_OF_ORDER:
+      return absl::FailedPreconditionError(msg);
+    case wire::ERROR_NOT_FOUND:
+      return absl::NotFoundError(msg);
+    case wire::ERROR_CONFLICT:
+      return absl::AbortedError(msg);
+    case wire::ERROR_TOO_LARGE:
+      return absl::OutOfRangeError(msg);
+    case wire::ERROR_UNAVAILABLE:
+      return absl::UnavailableError(msg);
+    case wire::ERROR_RESOURCE_EXHAUSTED:
+      return absl::ResourceExhaustedError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+BrokerConnection::BrokerConnection(ClientOptions options, wire::Hello hello, Handlers handlers)
+    : options_(std::move(options)),
+      hello_(std::move(hello)),
+      handlers_(std::move(handlers)),
+      socket_(io_),
+      resolver_(io_),
+      reconnect_timer_(io_),
+      sweep_timer_(io_),
+      decoder_(options_.max_frame_size),
+      backoff_(options_.reconnect_min) {
+  const size_t colon = options_.broker.rfind(':');
+  host_ = colon == std::string::npos ? options_.broker : options_.broker.substr(0, colon);
+  port_ = colon == std::string::npos ? "9876" : options_.broker.substr(colon + 1);
+  if (host_.empty()) host_ = "127.0.0.1";
+}
+
+BrokerConnection::~BrokerConnection() { Stop(); }
+
+void BrokerConnection::Start() {
+  asio::post(io_, [this] {
+    Connect();
+    Sweep();
+  });
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void BrokerConnection::Stop() {
+  if (!thread_.joinable()) return;
+  asio::post(io_, [this] {
+    stopped_ = true;
+    FailAll(absl::CancelledError("client stopped"));
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    reconnect_timer_.cancel();
+    sweep_timer_.cancel();
+    resolver_.cancel();
+    io_.stop();
+  });
+  thread_.join();
+}
+
+absl::Status BrokerConnection::WaitReady(std::chrono::milliseconds wait) {
+  absl::MutexLock lock(&ready_mu_);
+  const bool ok =
+      ready_mu_.AwaitWithTimeout(absl::Condition(
+                                     +[](std::atomic<bool>* r) { return r->load(); }, &ready_),
+                                 absl::FromChrono(wait));
+  if (ok) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat("cannot reach the broker at ", options_.broker,
+                                             last_error_.empty() ? "" : ": ", last_error_));
+}
+
+void BrokerConnection::Post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
+
+void BrokerConnection::Connect() {
+  if (stopped_) return;
+  const uint64_t gen = ++gen_;
+  resolver_.async_resolve(
+      host_, port_,
+      [this, gen](const boost::system::error_code& ec, const tcp::resolver::results_type& results) {
+        if (stopped_ || gen != gen_) return;
+        if (ec) return Lost(absl::StrCat("resolve ", host_, ": ", ec.message()));
+        asio::async_connect(socket_, results,
+                            [this, gen](const boost::system::error_code& ec, const tcp::endpoint&) {
+                              if (stopped_ || gen != gen_) return;
+                              if (ec) return Lost(absl::StrCat("connect: ", ec.message()));
+                              OnConnected();
+                            });
+      });
+}
+
+void BrokerConnection::OnConnected() {
+  connected_ = true;
+  boost::system::error_code ignored;
+  socket_.set_option(tcp::no_delay(true), ignored);
+  DoRead();
+  wire::Frame hello;
+  *hello.mutable_hello() = hello_;
+  const uint64_t corr = next_corr_++;
+  hello.set_correlation_id(corr);
+  outstanding_[corr] =
+      Outstanding{[this](absl::StatusOr<wire::Frame> r) {
+                    if (!r.ok()) {
+                      last_error_ = r.status().ToString();
+                      return;  // Lost() follows, or the broker closes on a refused Hello
+                    }
+                    last_error_.clear();
+                    backoff_ = options_.reconnect_min;
+                    {
+                      absl::MutexLock lock(&ready_mu_);
+                      epoch_.fetch_add(1);
+                      ready_ = true;
+                    }
+                    if (handlers_.on_ready) handlers_.on_ready(epoch_.load());
+                  },
+                  std::chrono::steady_clock::now() + options_.request_timeout};
+  Write(hello);
+}
+
+void BrokerConnection::Lost(const std::string& why) {
+  if (stopped_) return;
+  if (!why.empty()) last_error_ = why;
+  {
+    absl::MutexLock lock(&ready_mu_);
+    ready_ = false;
+  }
+  connected_ = false;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  pending_.clear();
+  decoder_.Reset();
+  ++gen_;  // callbacks of this connection are stale from now on
+  FailAll(absl::UnavailableError(
+      absl::StrCat("lost the connection to the broker at ", options_.broker, ": ", last_error_)));
+  reconnect_timer_.expires_after(backoff_);
+  backoff_ = std::min(backoff_ * 2, options_.reconnect_max);
+  reconnect_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) Connect();
+  });
+}
+
+void BrokerConnection::FailAll(const absl::Status& status) {
+  auto outstanding = std::move(outstanding_);
+  outstanding_.clear();
+  for (auto& [corr, o] : outstanding) o.reply(status);
+}
+
+void BrokerConnection::DoRead() {
+  socket_.async_read_some(
+      asio::buffer(read_buf_), [this, gen = gen_](const boost::system::error_code& ec, size_t n) {
+        if (stopped_ || gen != gen_) return;
+        if (ec) return Lost(ec == asio::error::eof ? "broker closed the connection" : ec.message());
+        decoder_.Feed(std::string_view(read_buf_.data(), n));
+        while (true) {
+          absl::StatusOr<std::optional<wire::Frame>> next = decoder_.Next();
+          if (!next.ok())
+            return Lost(absl::StrCat("bad frame from broker: ", next.status().message()));
+          if (!next->has_value()) break;
+          Dispatch(std::move(**next));
+          if (gen != gen_) return;
+        }
+        DoRead();
+      });
+}
+
+void BrokerConnection::Dispatch(wire::Frame frame) {
+  if (frame.has_check_tx() || frame.has_deliver()) {
+    if (handlers_.on_push) handlers_.on_push(std::move(frame), epoch_.load());
+    return;
+  }
+  auto it = outstanding_.find(frame.correlation_id());
+  if (it == outstanding_.end()) {
+    if (frame.has_error()) {
+      last_error_ = frame.error().message();
+      std::fprintf(stderr, "txmsg client: broker says: %s\n", frame.error().message().c_str());
+    }
+    return;  // a late answer to a request that timed out
+  }
+  Reply reply = std::move(it->second.reply);
+  outstanding_.erase(it);
+  if (frame.has_error()) {
+    reply(StatusFromError(frame.error()));
+  } else {
+    reply(std::move(frame));
+  }
+}
+
+void BrokerConnection::Request(wire::Frame frame, Reply reply) {
+  asio::post(io_, [this, frame = std::move(frame), reply = std::move(reply)]() mutable {
+    if (stopped_) return reply(absl::CancelledError("client stopped"));
+    if (!ready_) {
+      return reply(absl::UnavailableError(absl::StrCat(
+          "not connected to the broker at ", options_.broker, last_error_.empty() ? "" : " (",
+          last_error_, last_error_.empty() ? "" : ")")));
+    }
+    const uint64_t corr = next_corr_++;
+    frame.set_correlation_id(corr);
+    outstanding_[corr] =
+        Outstanding{std::move(reply), std::chrono::steady_clock::now() + options_.request_timeout};
+    Write(frame);
+  });
+}
+
+void BrokerConnection::Push(wire::Frame frame, uint64_t epoch) {
+  asio::post(io_, [this, frame = std::move(frame), epoch] {
+    if (!stopped_ && ready_ && epoch == epoch_.load()) Write(frame);
+  });
+}
+
+void BrokerConnection::Write(const wire::Frame& frame) {
+  if (absl::Status s = proto::AppendFrame(frame, options_.max_frame_size, &pending_); !s.ok()) {
+    // Too large: answer the request now instead of sending it.
+    auto it = outstanding_.find(frame.correlation_id());
+    if (it != outstanding_.end()) {
+      Reply reply = std::move(it->second.reply);
+      outstanding_.erase(it);
+      reply(s);
+    }
+    return;
+  }
+  if (writing_.empty()) DoWrite();
+}
+
+void BrokerConnection::DoWrite() {
+  if (pending_.empty() || !connected_) return;
+  writing_.swap(pending_);
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [this, gen = gen_](const boost::system::error_code& ec, size_t) {
+                      writing_.clear();
+                      if (stopped_) return;
+                      if (gen != gen_) return DoWrite();  // a new connection may be waiting
+                      if (ec) return Lost(ec.message());
+                      DoWrite();
+                    });
+}
+
+void BrokerConnection::Sweep() {
+  if (stopped_) return;
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<Reply> expired;
+  for (auto it = outstanding_.begin(); it != outstanding_.end();) {
+    if (it->second.deadline <= now) {
+      expired.push_back(std::move(it->second.reply));
+      outstanding_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& reply : expired) {
+    reply(absl::DeadlineExceededError(absl::StrCat("no answer from the broker within ",
+                                                   options_.request_timeout.count(), " ms")));
+  }
+  sweep_timer_.expires_after(std::chrono::milliseconds(50));
+  sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) Sweep();
+  });
+}
+
+}  // namespace txmsg::internal

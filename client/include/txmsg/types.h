@@ -1,0 +1,70 @@
+// Types shared by the txmsg client SDK's producer and consumer.
+#ifndef TXMSG_CLIENT_INCLUDE_TXMSG_TYPES_H_
+#define TXMSG_CLIENT_INCLUDE_TXMSG_TYPES_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace txmsg {
+
+// Where the broker is and how patiently to talk to it.
+struct ClientOptions {
+  std::string broker = "127.0.0.1:9876";  // HOST:PORT
+  std::string client_id;                  // shown in broker logs and txmsgctl
+  std::chrono::milliseconds request_timeout{5000};
+  std::chrono::milliseconds reconnect_min{50};    // backoff after a lost connection...
+  std::chrono::milliseconds reconnect_max{2000};  // ...doubling up to this
+  uint32_t max_frame_size = 4u << 20;
+};
+
+// A message as produced.
+struct Message {
+  std::string topic;
+  std::string key;
+  std::map<std::string, std::string> properties;
+  std::string body;
+};
+
+// The outcome of a local transaction, reported to the broker.
+enum class TxOutcome { kCommit, kRollback, kUnknown };
+
+// A half message's state at the broker, as EndTx reports it.
+enum class TxState { kPending, kCommitted, kRolledBack, kDiscarded };
+
+// What the broker said to an EndTx.
+struct EndTxResult {
+  TxState state = TxState::kPending;
+  bool applied = false;  // false: it was already settled this way (or UNKNOWN)
+};
+
+// A check-back: the broker asks what became of a half message.
+struct CheckRequest {
+  uint64_t message_id = 0;
+  std::string tx_id;
+  Message message;
+  uint32_t check_number = 0;
+};
+
+// A message delivered to a consumer.
+struct Delivery {
+  uint64_t message_id = 0;
+  std::string group;
+  Message message;
+  uint32_t attempt = 1;         // 2, 3, ... on redeliveries
+  uint64_t commit_time_ms = 0;  // when it became deliverable
+};
+
+// What a consumer's handler decided.
+struct ConsumeResult {
+  static ConsumeResult Success() { return {true, 0}; }
+  // Deliver again later: after `delay_ms`, or the broker's backoff if 0.
+  static ConsumeResult RetryLater(uint32_t delay_ms = 0) { return {false, delay_ms}; }
+  bool success;
+  uint32_t delay_ms;
+};
+
+}  // namespace txmsg
+
+#endif  // TXMSG_CLIENT_INCLUDE_TXMSG_TYPES_H_
