@@ -132,6 +132,7 @@ class BrokerCore {
   void CompactLog();
   void SweepRetention(uint64_t now);
   void CarryForward(uint64_t id, Message& m);
+  void CarryGroup(uint32_t group_topic);
 
   // ---- helpers ----
   uint32_t Intern(const std::string& name);

@@ -145,44 +145,61 @@ void BrokerCore::SweepRetention(uint64_t now) {
 void BrokerCore::CompactLog() {
   if (carrying_ > 0) return;  // the last round's copies are still on their way
   const std::vector<log::SegmentInfo> segments = log_->Segments();
-  if (segments.size() < 2) return;
-  const uint64_t base = segments[0].base;
-  const uint64_t end = base + segments[0].size;
-  std::vector<uint64_t> pinned;
-  bool busy = false;
-  // Every message with an id below `end` has its body at or after `base`
-  // (older segments are gone), so this range holds all that can pin it.
-  for (auto it = messages_.begin(); it != messages_.end() && it->first < end; ++it) {
-    if (it->second.body_pos < base || it->second.body_pos >= end) continue;
-    if (it->second.pending_writes > 0) busy = true;
-    pinned.push_back(it->first);
-    if (pinned.size() > kMaxCarryPerSegment) return;
-  }
-  std::vector<uint32_t> groups;
-  for (const auto& gt : group_topics_) {
-    if (gt->record_pos < end) groups.push_back(gt->index);
-  }
-  if (busy) return;
-  if (pinned.empty() && groups.empty()) {
-    absl::StatusOr<size_t> deleted = log_->DeleteSegmentsBefore(end);
-    if (!deleted.ok()) {
-      LogEvent("error: deleting segment ", base, ": ", deleted.status().ToString());
-    } else {
-      metrics_.segments_deleted += *deleted;
+  // Walk the sealed segments from the oldest: delete every one nothing live
+  // needs; at the first one something pins, carry its few live records
+  // forward (deleted on a later round) or stop.
+  std::vector<uint64_t> bodies;  // body positions of messages with ids seen so far
+  auto next = messages_.begin();
+  uint64_t delete_before = 0;
+  for (size_t k = 0; k + 1 < segments.size(); ++k) {
+    const uint64_t base = segments[k].base;
+    const uint64_t end = base + segments[k].size;
+    // Every message whose body can be in this segment has an id below `end`
+    // (ids are first positions; older segments are gone).
+    for (; next != messages_.end() && next->first < end; ++next) {
+      bodies.push_back(next->second.body_pos);
+      if (bodies.size() > 16 * kMaxCarryPerSegment) break;  // a real backlog: leave it
     }
-    return;
+    std::vector<uint64_t> pinned;
+    for (auto it = messages_.begin(); it != next && pinned.size() <= kMaxCarryPerSegment; ++it) {
+      if (it->second.body_pos >= base && it->second.body_pos < end) pinned.push_back(it->first);
+    }
+    std::vector<uint32_t> groups;
+    for (const auto& gt : group_topics_) {
+      if (gt->record_pos < end) groups.push_back(gt->index);
+    }
+    if (pinned.empty() && groups.empty()) {
+      delete_before = end;
+      continue;
+    }
+    if (delete_before == 0 && pinned.size() <= kMaxCarryPerSegment) {
+      bool busy = false;
+      for (uint64_t id : pinned) busy = busy || messages_.at(id).pending_writes > 0;
+      if (!busy) {
+        for (uint64_t id : pinned) CarryForward(id, messages_.at(id));
+        for (uint32_t g : groups) CarryGroup(g);
+      }
+    }
+    break;
   }
-  for (uint64_t id : pinned) CarryForward(id, messages_.at(id));
-  for (uint32_t g : groups) {
-    store::StoredGroup rec;
-    rec.set_group(Name(group_topics_[g]->group));
-    rec.set_topic(Name(topics_[group_topics_[g]->topic].name));
-    ++carrying_;
-    Append(RecordType::kGroup, rec, [this, g](absl::StatusOr<uint64_t> pos) {
-      --carrying_;
-      if (pos.ok()) group_topics_[g]->record_pos = *pos;
-    });
+  if (delete_before == 0) return;
+  absl::StatusOr<size_t> deleted = log_->DeleteSegmentsBefore(delete_before);
+  if (!deleted.ok()) {
+    LogEvent("error: deleting segments before ", delete_before, ": ", deleted.status().ToString());
+  } else {
+    metrics_.segments_deleted += *deleted;
   }
+}
+
+void BrokerCore::CarryGroup(uint32_t g) {
+  store::StoredGroup rec;
+  rec.set_group(Name(group_topics_[g]->group));
+  rec.set_topic(Name(topics_[group_topics_[g]->topic].name));
+  ++carrying_;
+  Append(RecordType::kGroup, rec, [this, g](absl::StatusOr<uint64_t> pos) {
+    --carrying_;
+    if (pos.ok()) group_topics_[g]->record_pos = *pos;
+  });
 }
 
 void BrokerCore::CarryForward(uint64_t id, Message& m) {

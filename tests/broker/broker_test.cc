@@ -5,6 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <filesystem>
 #include <random>
 #include <set>
 #include <thread>
@@ -476,6 +477,51 @@ TEST_F(BrokerTest, Kill9LosesNothingAcknowledgedAndClientsReconnect) {
   ASSERT_TRUE(WaitFor([&] { return producer->connected() && consumer->subscribed(); }));
   Barrier(*producer, inbox);
   EXPECT_EQ(inbox.Count("before-second-crash"), 1u);
+}
+
+TEST_F(BrokerTest, LiveRecordsAreCarriedForwardSoOldSegmentsGoAndSurviveKill9) {
+  StartBroker({"--segment_size=4096", "--tx_timeout=1h"});
+  auto producer = Producer();
+  // A half nobody settles, and a message group "slow" never consumes.
+  ASSERT_OK_AND_ASSIGN(uint64_t half, producer->SendHalf(Msg("long-pending"), "tx-long"));
+  Inbox fast_inbox, slow_inbox;
+  auto fast = Subscribe(fast_inbox, "fast");
+  {
+    auto slow = Subscribe(slow_inbox, "slow", "topic_txmsg", 1);
+  }  // "slow" is known to the broker but has nobody consuming
+  ASSERT_OK(producer->Send(Msg("half-consumed")));
+  ASSERT_TRUE(fast_inbox.WaitFor("half-consumed"));
+  // Push the log through many segments while "fast" keeps up.
+  for (int i = 0; i < 300; ++i)
+    ASSERT_OK(producer->Send(Msg("filler-" + std::to_string(i), "other")));
+  Inbox other;
+  auto drain = Subscribe(other, "drain", "other");
+  ASSERT_TRUE(WaitFor([&] { return other.size() == 300; }));
+  // The first segments go even though they held live records.
+  ASSERT_TRUE(WaitFor([&] {
+    auto files = std::filesystem::directory_iterator(tmp_.File("data"));
+    return std::none_of(
+        std::filesystem::begin(files), std::filesystem::end(files),
+        [](const auto& e) { return e.path().filename() == "00000000000000000000.log"; });
+  }));
+  EXPECT_LT(Stats().segments(), 10u);
+  fast.reset();
+  drain.reset();
+  ASSERT_TRUE(broker_->Restart());
+  auto h = Half(half);
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(h->state(), wire::HALF_PENDING);
+  EXPECT_EQ(h->content().body(), "long-pending");
+  ASSERT_TRUE(WaitFor([&] { return producer->connected(); }));
+  ASSERT_OK(producer->EndTx(half, "tx-long", TxOutcome::kCommit));
+  Inbox slow_again, fast_again;
+  auto slow = Subscribe(slow_again, "slow");
+  auto fast2 = Subscribe(fast_again, "fast");
+  EXPECT_TRUE(slow_again.WaitFor("half-consumed"));  // never acked by "slow"
+  EXPECT_TRUE(slow_again.WaitFor("long-pending"));
+  EXPECT_TRUE(fast_again.WaitFor("long-pending"));
+  Barrier(*producer, fast_again);
+  EXPECT_EQ(fast_again.Count("half-consumed"), 0u);  // "fast" acked it before the crash
 }
 
 // ---- raw protocol abuse ----

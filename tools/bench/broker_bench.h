@@ -1,0 +1,31 @@
+// `txmsg-bench broker`: end-to-end transactional messages through a broker.
+#ifndef TXMSG_TOOLS_BENCH_BROKER_BENCH_H_
+#define TXMSG_TOOLS_BENCH_BROKER_BENCH_H_
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace txmsg::bench {
+
+struct BrokerBenchOptions {
+  std::string broker = "127.0.0.1:9876";
+  uint64_t messages = 100'000;
+  int producers = 2;
+  int consumers = 2;
+  size_t size = 200;
+  int inflight = 512;  // transactions in flight per producer
+  uint32_t max_unacked = 2'000;
+  std::string topic;
+  std::string group = "bench_group";
+  std::chrono::seconds idle_timeout{30};
+};
+
+// Runs the benchmark, printing progress to stderr and results (last line:
+// RESULT ...) to stdout. Returns 0, or 1 if messages were lost or unexpected
+// check-backs came.
+int RunBrokerBench(const BrokerBenchOptions& options);
+
+}  // namespace txmsg::bench
+
+#endif  // TXMSG_TOOLS_BENCH_BROKER_BENCH_H_
