@@ -639,6 +639,39 @@ TEST_F(BrokerTest, ConnectionsAboveTheMaximumAreRefused) {
   EXPECT_TRUE(WaitFor([&] { return AdminClient::Connect(broker_->address()).ok(); }));
 }
 
+uint16_t FreePort() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor a(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();
+}
+
+TEST_F(BrokerTest, MetricsEndpointServesPrometheusText) {
+  const uint16_t port = FreePort();
+  StartBroker({"--metrics_port=" + std::to_string(port)});
+  auto producer = Producer();
+  ASSERT_OK_AND_ASSIGN(uint64_t id, producer->SendHalf(Msg("m"), "tx-m"));
+  ASSERT_OK(producer->EndTx(id, "tx-m", TxOutcome::kCommit));
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket sock(io);
+  sock.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  const std::string req = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  boost::asio::write(sock, boost::asio::buffer(req));
+  std::string body;
+  boost::system::error_code ec;
+  char buf[4096];
+  while (size_t n = sock.read_some(boost::asio::buffer(buf), ec)) {
+    body.append(buf, n);
+    if (ec) break;
+  }
+  EXPECT_NE(body.find("200 OK"), std::string::npos);
+  for (const char* name : {"txmsg_connections ", "txmsg_messages{state=\"pending_half\"}",
+                           "txmsg_commits_total 1", "txmsg_log_fsync_seconds_bucket",
+                           "txmsg_checks_sent_total", "txmsg_log_segments"}) {
+    EXPECT_NE(body.find(name), std::string::npos) << name;
+  }
+}
+
 TEST_F(BrokerTest, SigtermStopsCleanly) {
   StartBroker();
   auto producer = Producer();
