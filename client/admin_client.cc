@@ -69,6 +69,7 @@ absl::Status AdminClient::SendOnly(const wire::Frame& frame) {
   boost::system::error_code ec;
   asio::write(impl_->socket, asio::buffer(bytes), ec);
   if (ec) {
+    broken_ = true;
     return absl::UnavailableError(
         absl::StrCat("write to the broker at ", impl_->broker, ": ", ec.message()));
   }
@@ -78,12 +79,16 @@ absl::Status AdminClient::SendOnly(const wire::Frame& frame) {
 absl::StatusOr<wire::Frame> AdminClient::ReadFrame() {
   while (true) {
     absl::StatusOr<std::optional<wire::Frame>> next = impl_->decoder.Next();
-    if (!next.ok()) return next.status();
+    if (!next.ok()) {
+      broken_ = true;
+      return next.status();
+    }
     if (next->has_value()) return std::move(**next);
     char buf[64 * 1024];
     boost::system::error_code ec;
     const size_t n = impl_->socket.read_some(asio::buffer(buf), ec);
     if (ec) {
+      broken_ = true;
       return absl::UnavailableError(
           absl::StrCat("no answer from the broker at ", impl_->broker, ": ",
                        ec == asio::error::eof ? "connection closed" : ec.message()));

@@ -32,12 +32,16 @@ class AdminClient {
   absl::Status SendOnly(const wire::Frame& frame);
   // Reads the next frame, whatever it is (for tests of raw protocol).
   absl::StatusOr<wire::Frame> ReadFrame();
+  // True once a send or receive failed: the connection is gone, as opposed
+  // to the broker having refused a request.
+  bool broken() const { return broken_; }
 
  private:
   struct Impl;
   explicit AdminClient(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   uint64_t next_corr_ = 1;
+  bool broken_ = false;
 };
 
 }  // namespace txmsg

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +30,8 @@ Subprocess::Subprocess(std::vector<std::string> argv, std::vector<std::string> e
     std::abort();
   }
   if (pid_ == 0) {
+    // Die with the test: a crashed test must not leave servers behind.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::dup2(pipe_fds[1], STDOUT_FILENO);
     for (auto& e : env) ::putenv(e.data());
     ::execv(args[0], args.data());

@@ -1,0 +1,263 @@
+// txmsgctl, run as a user would, against a real broker holding half messages
+// in every state: pending (never checked), checked, discarded, committed,
+// rolled back.
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <sys/wait.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "gtest/gtest.h"
+#include "tests/testutil/broker_process.h"
+#include "tests/testutil/status_matchers.h"
+#include "tests/testutil/temp_dir.h"
+#include "txmsg/consumer.h"
+#include "txmsg/producer.h"
+
+namespace txmsg {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::WaitFor;
+
+struct CtlRun {
+  int code;
+  std::string out;
+};
+
+class TxmsgctlTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    tmp_ = new testing::TempDir;
+    // First check after 100 ms; unanswered for 3 s more, discarded.
+    broker_ = new testing::BrokerProcess(
+        tmp_->File("data"), {"--tx_timeout=100ms", "--check_interval=3s", "--max_checks=1"});
+    ASSERT_TRUE(broker_->Start());
+    ClientOptions o;
+    o.broker = broker_->address();
+    unknown_ = new TransactionProducer(o, "undecided",
+                                       [](const CheckRequest&) { return TxOutcome::kUnknown; });
+    ASSERT_OK(unknown_->Start());
+    // Discarded: checked once, then unanswered for a check interval.
+    auto d = unknown_->SendHalf(Msg("will-be-discarded"), "tx-discarded");
+    ASSERT_OK(d);
+    discarded_ = *d;
+    // Pending, never checked: its group has no live producer.
+    {
+      TransactionProducer gone(o, "gone", nullptr);
+      ASSERT_OK(gone.Start());
+      auto p = gone.SendHalf(Msg("orphan"), "tx-orphan");
+      ASSERT_OK(p);
+      orphan_ = *p;
+    }
+    auto c = unknown_->ExecuteTransaction(Msg("committed"), "tx-c",
+                                          [](uint64_t) { return TxOutcome::kCommit; });
+    ASSERT_OK(c);
+    committed_ = c->message_id;
+    auto r = unknown_->ExecuteTransaction(Msg("rolled"), "tx-r",
+                                          [](uint64_t) { return TxOutcome::kRollback; });
+    ASSERT_OK(r);
+    rolled_ = r->message_id;
+    ASSERT_TRUE(WaitFor([] { return State(discarded_) == "discarded"; }, 10s));
+    // Checked: stored after the others, checked once, not yet discarded.
+    auto k = unknown_->SendHalf(Msg("{\"json\": \"ish\"}", "other_topic"), "tx-checked");
+    ASSERT_OK(k);
+    checked_ = *k;
+    ASSERT_TRUE(WaitFor([] { return Checks(checked_) == 1; }, 5s));
+  }
+  static void TearDownTestSuite() {
+    delete unknown_;
+    delete broker_;
+    delete tmp_;
+  }
+
+  static Message Msg(const std::string& body, const std::string& topic = "topic_txmsg") {
+    Message m;
+    m.topic = topic;
+    m.body = body;
+    m.key = "key-" + body.substr(0, 4);
+    return m;
+  }
+
+  static CtlRun Ctl(std::vector<std::string> args, const std::string& broker = "") {
+    std::vector<std::string> argv = {TXMSGCTL_BIN,
+                                     "--broker=" + (broker.empty() ? broker_->address() : broker)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    testing::Subprocess p(argv);
+    CtlRun r;
+    r.out = p.ReadAll(10s);
+    const int status = p.Wait();
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+  }
+  static google::protobuf::Struct Json(const std::string& text) {
+    google::protobuf::Struct s;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(text, &s).ok()) << text;
+    return s;
+  }
+  static std::string State(uint64_t id) {
+    CtlRun r = Ctl({"half", "show", std::to_string(id), "--json"});
+    if (r.code != 0) return "";
+    return Json(r.out).fields().at("state").string_value();
+  }
+  static int Checks(uint64_t id) {
+    CtlRun r = Ctl({"half", "show", std::to_string(id), "--json"});
+    if (r.code != 0) return -1;
+    return static_cast<int>(Json(r.out).fields().at("checks").number_value());
+  }
+
+  static testing::TempDir* tmp_;
+  static testing::BrokerProcess* broker_;
+  static TransactionProducer* unknown_;
+  static uint64_t discarded_, orphan_, committed_, rolled_, checked_;
+};
+
+testing::TempDir* TxmsgctlTest::tmp_;
+testing::BrokerProcess* TxmsgctlTest::broker_;
+TransactionProducer* TxmsgctlTest::unknown_;
+uint64_t TxmsgctlTest::discarded_, TxmsgctlTest::orphan_, TxmsgctlTest::committed_,
+    TxmsgctlTest::rolled_, TxmsgctlTest::checked_;
+
+TEST_F(TxmsgctlTest, HalfListShowsOpenHalvesOldestFirstWithTotals) {
+  CtlRun r = Ctl({"half", "list"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("ID"), std::string::npos);
+  EXPECT_NE(r.out.find("NEXT_CHECK"), std::string::npos);
+  EXPECT_NE(r.out.find("3 half messages: 2 pending, 1 discarded"), std::string::npos) << r.out;
+  const size_t d = r.out.find("tx-discarded"), o = r.out.find("tx-orphan"),
+               k = r.out.find("tx-checked");
+  ASSERT_NE(d, std::string::npos);
+  EXPECT_LT(d, o);
+  EXPECT_LT(o, k);
+  EXPECT_EQ(r.out.find("tx-c "), std::string::npos);  // settled halves are not listed
+}
+
+TEST_F(TxmsgctlTest, HalfListJsonHasTheDocumentedFieldsAndFiltersWork) {
+  CtlRun r = Ctl({"half", "list", "--json"});
+  ASSERT_EQ(r.code, 0);
+  auto doc = Json(r.out);
+  const auto& msgs = doc.fields().at("messages").list_value().values();
+  ASSERT_EQ(msgs.size(), 3);
+  for (const auto& m : msgs) {
+    for (const char* f :
+         {"id", "tx_id", "group", "topic", "age_ms", "checks", "next_check_ms", "state"}) {
+      EXPECT_TRUE(m.struct_value().fields().contains(f)) << f;
+    }
+  }
+  const auto& first = msgs[0].struct_value().fields();
+  EXPECT_EQ(first.at("id").number_value(), static_cast<double>(discarded_));
+  EXPECT_EQ(first.at("state").string_value(), "discarded");
+  EXPECT_EQ(first.at("checks").number_value(), 1);
+
+  auto only = [&](std::vector<std::string> filter) {
+    std::vector<std::string> args = {"half", "list", "--json"};
+    args.insert(args.end(), filter.begin(), filter.end());
+    CtlRun f = Ctl(args);
+    EXPECT_EQ(f.code, 0);
+    std::vector<std::string> tx;
+    const google::protobuf::Struct listed = Json(f.out);
+    for (const auto& m : listed.fields().at("messages").list_value().values()) {
+      tx.push_back(m.struct_value().fields().at("tx_id").string_value());
+    }
+    return tx;
+  };
+  EXPECT_EQ(only({"--state", "discarded"}), std::vector<std::string>{"tx-discarded"});
+  EXPECT_EQ(only({"--state=pending"}), (std::vector<std::string>{"tx-orphan", "tx-checked"}));
+  EXPECT_EQ(only({"--group", "gone"}), std::vector<std::string>{"tx-orphan"});
+  EXPECT_EQ(only({"--topic", "other_topic"}), std::vector<std::string>{"tx-checked"});
+  EXPECT_TRUE(only({"--older-than", "1h"}).empty());
+  EXPECT_EQ(only({"--older-than", "0s"}).size(), 3u);
+}
+
+TEST_F(TxmsgctlTest, HalfShowPrintsPropertiesBodyAndCheckHistory) {
+  CtlRun r = Ctl({"half", "show", std::to_string(checked_)});
+  ASSERT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("tx-checked"), std::string::npos);
+  EXPECT_NE(r.out.find("body (text"), std::string::npos);
+  EXPECT_NE(r.out.find("{\"json\": \"ish\"}"), std::string::npos);
+  EXPECT_NE(r.out.find("check history"), std::string::npos);
+  EXPECT_NE(r.out.find("TX_UNKNOWN"), std::string::npos) << r.out;
+  CtlRun c = Ctl({"half", "show", std::to_string(committed_), "--json"});
+  ASSERT_EQ(c.code, 0);  // committed, not yet consumed: still retained
+  EXPECT_EQ(Json(c.out).fields().at("state").string_value(), "committed");
+}
+
+TEST_F(TxmsgctlTest, BodiesAreShownAsTextJsonOrHex) {
+  CtlRun bin = Ctl(
+      {"send", "--half", "--group", "gone", "bin_topic", std::string("a\x01\x02z", 4), "--json"});
+  ASSERT_EQ(bin.code, 0) << bin.out;
+  const auto id = static_cast<uint64_t>(Json(bin.out).fields().at("id").number_value());
+  CtlRun r = Ctl({"half", "show", std::to_string(id)});
+  EXPECT_NE(r.out.find("body (hex"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("61 01 02 7a"), std::string::npos) << r.out;
+  CtlRun rb = Ctl({"half", "rollback", std::to_string(id)});
+  EXPECT_EQ(rb.code, 0);
+}
+
+TEST_F(TxmsgctlTest, CommitAndRollbackChangeDeliveryAndSettledOnesAreRefused) {
+  CtlRun s1 = Ctl({"send", "--half", "--group", "gone", "resolve_topic", "to-commit", "--json"});
+  CtlRun s2 = Ctl({"send", "--half", "--group", "gone", "resolve_topic", "to-roll-back", "--json"});
+  ASSERT_EQ(s1.code, 0);
+  ASSERT_EQ(s2.code, 0);
+  const auto c = static_cast<uint64_t>(Json(s1.out).fields().at("id").number_value());
+  const auto rb = static_cast<uint64_t>(Json(s2.out).fields().at("id").number_value());
+  absl::Mutex mu;
+  std::vector<std::string> got;
+  ClientOptions o;
+  o.broker = broker_->address();
+  Consumer consumer({o, "resolve_topic", "resolver", 16}, [&](const Delivery& d) {
+    absl::MutexLock lock(&mu);
+    got.push_back(d.message.body);
+    return ConsumeResult::Success();
+  });
+  ASSERT_OK(consumer.Start());
+  EXPECT_EQ(Ctl({"half", "rollback", std::to_string(rb)}).code, 0);
+  CtlRun ok = Ctl({"half", "commit", std::to_string(c)});
+  EXPECT_EQ(ok.code, 0);
+  EXPECT_NE(ok.out.find("committed"), std::string::npos);
+  ASSERT_EQ(Ctl({"send", "resolve_topic", "marker"}).code, 0);
+  ASSERT_TRUE(WaitFor([&] {
+    absl::MutexLock lock(&mu);
+    return std::count(got.begin(), got.end(), "marker") == 1;
+  }));
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_EQ(std::count(got.begin(), got.end(), "to-commit"), 1);
+    EXPECT_EQ(std::count(got.begin(), got.end(), "to-roll-back"), 0);
+  }
+  CtlRun again = Ctl({"half", "commit", std::to_string(c)});
+  EXPECT_EQ(again.code, 0);
+  EXPECT_NE(again.out.find("already committed"), std::string::npos) << again.out;
+  EXPECT_EQ(Ctl({"half", "commit", std::to_string(rb)}).code, 1);  // conflict: refused
+  EXPECT_EQ(Ctl({"half", "rollback", std::to_string(committed_)}).code, 1);
+}
+
+TEST_F(TxmsgctlTest, OtherReadCommandsAnswerInTextAndJson) {
+  for (const char* cmd : {"topics", "groups", "stats"}) {
+    CtlRun t = Ctl({cmd});
+    EXPECT_EQ(t.code, 0) << cmd;
+    CtlRun j = Ctl({cmd, "--json"});
+    EXPECT_EQ(j.code, 0) << cmd;
+    Json(j.out);
+  }
+  EXPECT_NE(Ctl({"topics"}).out.find("topic_txmsg"), std::string::npos);
+  EXPECT_EQ(Json(Ctl({"stats", "--json"}).out).fields().at("pending_half").number_value(), 2);
+  EXPECT_EQ(Ctl({"dlq", "list", "no-such-group"}).code, 1);
+}
+
+TEST_F(TxmsgctlTest, UnreachableBrokerBadArgumentsAndBadIdsGiveTheDocumentedExitCodes) {
+  CtlRun down = Ctl({"stats"}, "127.0.0.1:1");
+  EXPECT_EQ(down.code, 2);
+  EXPECT_EQ(Ctl({"half", "show", "not-a-number"}).code, 2);
+  EXPECT_EQ(Ctl({"half", "show"}).code, 2);
+  EXPECT_EQ(Ctl({"half", "list", "--state", "sideways"}).code, 2);
+  EXPECT_EQ(Ctl({"half", "list", "--older-than", "yesterday"}).code, 2);
+  EXPECT_EQ(Ctl({"frobnicate"}).code, 2);
+  EXPECT_EQ(Ctl({"--no-such-flag", "stats"}).code, 2);
+  EXPECT_EQ(Ctl({"half", "show", "987654321"}).code, 1);  // well-formed, unknown to the broker
+  CtlRun rolled = Ctl({"half", "show", std::to_string(rolled_)});
+  EXPECT_EQ(rolled.code, 1);
+}
+
+}  // namespace
+}  // namespace txmsg

@@ -1,0 +1,31 @@
+// txmsgctl's commands. Exit codes: 0 success; 1 the broker refused the
+// request (its reason is printed); 2 the broker cannot be reached or the
+// arguments are wrong (what was tried is printed).
+#ifndef TXMSG_TOOLS_TXMSGCTL_COMMANDS_H_
+#define TXMSG_TOOLS_TXMSGCTL_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace txmsg::ctl {
+
+struct CtlOptions {
+  std::string broker = "127.0.0.1:9876";
+  bool json = false;
+  int watch_seconds = 0;
+  std::string group;
+  std::string topic;
+  std::string state;
+  std::string older_than;
+  bool half = false;
+  std::string key;
+  std::vector<std::string> props;
+  int hold_seconds = 0;
+};
+
+// `args` are the positional arguments: {"half", "list"}, {"send", TOPIC, BODY}, ...
+int RunCommand(const std::vector<std::string>& args, const CtlOptions& options);
+
+}  // namespace txmsg::ctl
+
+#endif  // TXMSG_TOOLS_TXMSGCTL_COMMANDS_H_

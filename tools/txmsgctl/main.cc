@@ -1,0 +1,91 @@
+// txmsgctl: the operator's CLI, over the broker's own protocol.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+#include "tools/cli/usage.h"
+#include "tools/txmsgctl/commands.h"
+
+ABSL_FLAG(std::string, broker, "127.0.0.1:9876", "broker address HOST:PORT");
+ABSL_FLAG(bool, json, false, "print one JSON document (snake_case fields) instead of a table");
+ABSL_FLAG(int32_t, watch, 0, "list commands: refresh every this many seconds (0: once)");
+ABSL_FLAG(std::string, group, "", "half list: only this producer group; send: producer group");
+ABSL_FLAG(std::string, topic, "", "half list: only this topic");
+ABSL_FLAG(std::string, state, "", "half list: pending or discarded");
+ABSL_FLAG(std::string, older_than, "", "half list: only halves older than this (30s, 5m)");
+ABSL_FLAG(bool, half, false, "send: store a half message and leave it pending");
+ABSL_FLAG(std::string, key, "", "send: message key");
+ABSL_FLAG(std::vector<std::string>, prop, {}, "send: properties k=v[,k=v...] (repeatable)");
+ABSL_FLAG(int32_t, hold, 0, "send --half: stay this many seconds answering check-backs UNKNOWN");
+
+namespace {
+
+constexpr char kUsage[] =
+    "txmsgctl: inspect and resolve the txmsg broker's half messages, groups and DLQs.\n\n"
+    "Usage: txmsgctl [--broker HOST:PORT] [--json] COMMAND\n\n"
+    "Commands:\n"
+    "  half list [--group G] [--topic T] [--state pending|discarded] [--older-than 30s]\n"
+    "  half show ID\n"
+    "  half commit ID | half rollback ID\n"
+    "  topics | groups | stats\n"
+    "  dlq list GROUP | dlq replay GROUP [ID]\n"
+    "  send TOPIC BODY [--half --group G] [--key K] [--prop k=v]\n"
+    "List commands take --watch SECONDS.\n\n"
+    "Exit codes: 0 success, 1 the broker refused the request, 2 the broker cannot be\n"
+    "reached or the arguments are wrong.";
+
+// Abseil exits 1 on an unknown flag or a bad value; txmsgctl promises 2 for
+// wrong arguments. Check them first, and accept --older-than for --older_than.
+bool CheckFlags(int argc, char** argv, std::vector<std::string>* storage) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg.rfind("--", 0) != 0 || arg.size() == 2) continue;
+    const size_t eq = arg.find('=');
+    std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    for (char& c : name) c = c == '-' ? '_' : c;
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr && name.rfind("no", 0) == 0)
+      flag = absl::FindCommandLineFlag(name.substr(2));
+    if (flag == nullptr) {
+      std::fprintf(stderr, "txmsgctl: unknown flag --%s (see txmsgctl --help)\n", name.c_str());
+      return false;
+    }
+    storage->push_back("--" + name + (eq == std::string::npos ? "" : arg.substr(eq)));
+    argv[i] = storage->back().data();
+    if (eq == std::string::npos && !flag->IsOfType<bool>() && i + 1 < argc) ++i;  // its value
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> storage;
+  storage.reserve(static_cast<size_t>(argc));
+  if (!CheckFlags(argc, argv, &storage)) return 2;
+  const std::vector<std::string> args = txmsg::cli::ParseFlags(argc, argv, kUsage);
+  txmsg::ctl::CtlOptions o;
+  o.broker = absl::GetFlag(FLAGS_broker);
+  o.json = absl::GetFlag(FLAGS_json);
+  o.watch_seconds = absl::GetFlag(FLAGS_watch);
+  o.group = absl::GetFlag(FLAGS_group);
+  o.topic = absl::GetFlag(FLAGS_topic);
+  o.state = absl::GetFlag(FLAGS_state);
+  o.older_than = absl::GetFlag(FLAGS_older_than);
+  o.half = absl::GetFlag(FLAGS_half);
+  o.key = absl::GetFlag(FLAGS_key);
+  o.props = absl::GetFlag(FLAGS_prop);
+  o.hold_seconds = absl::GetFlag(FLAGS_hold);
+  if (o.watch_seconds < 0 || o.hold_seconds < 0) {
+    std::fprintf(stderr, "txmsgctl: --watch and --hold cannot be negative\n");
+    return 2;
+  }
+  if (args.empty()) {
+    std::fprintf(stderr, "%s\n", kUsage);
+    return 2;
+  }
+  return txmsg::ctl::RunCommand(args, o);
+}
