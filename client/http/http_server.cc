@@ -1,0 +1,222 @@
+#include "client/http/http_server.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace txmsg::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+std::string JsonEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += absl::StrCat("\\u00", c < 0x10 ? "0" : "", absl::Hex(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string UrlDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
+               HexValue(s[i + 2]) >= 0) {
+      out += static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Response JsonError(int status, const std::string& message) {
+  return Response{status, absl::StrCat("{\"error\": \"", JsonEscape(message), "\"}\n")};
+}
+
+class Server::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const Server& server) : stream_(std::move(socket)), server_(server) {}
+
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(server_.max_body_);
+    parser_->header_limit(8 * 1024);
+    stream_.expires_after(std::chrono::seconds(60));
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+ private:
+  void OnRead(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof) return Close();
+    if (ec == bhttp::error::body_limit) {
+      keep_alive_ = false;
+      return Write(JsonError(413, absl::StrCat("request body over ", server_.max_body_, " bytes")));
+    }
+    if (ec == bhttp::error::header_limit) {
+      keep_alive_ = false;
+      return Write(JsonError(431, "request headers too large"));
+    }
+    if (ec) {
+      if (ec != beast::error::timeout && ec != asio::error::operation_aborted &&
+          ec != asio::error::connection_reset) {
+        keep_alive_ = false;
+        return Write(JsonError(400, absl::StrCat("bad HTTP request: ", ec.message())));
+      }
+      return Close();
+    }
+    const auto& msg = parser_->get();
+    keep_alive_ = msg.keep_alive();
+    version_ = msg.version();
+    Request req;
+    req.method = std::string(msg.method_string());
+    const std::string_view target(msg.target().data(), msg.target().size());
+    const size_t q = target.find('?');
+    req.path = UrlDecode(target.substr(0, q));
+    if (q != std::string_view::npos) {
+      const std::string query(target.substr(q + 1));
+      for (absl::string_view part : absl::StrSplit(query, '&', absl::SkipEmpty())) {
+        const std::string_view kv(part.data(), part.size());
+        const size_t eq = kv.find('=');
+        req.query[UrlDecode(kv.substr(0, eq))] =
+            eq == std::string_view::npos ? "" : UrlDecode(kv.substr(eq + 1));
+      }
+    }
+    req.body = msg.body();
+    auto self = shared_from_this();
+    server_.Dispatch(req, [self](Response r) {
+      asio::post(self->stream_.get_executor(),
+                 [self, r = std::move(r)]() mutable { self->Write(std::move(r)); });
+    });
+  }
+
+  void Write(Response r) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    res->version(version_);
+    res->result(static_cast<unsigned>(r.status));
+    res->set(bhttp::field::content_type, r.content_type);
+    res->keep_alive(keep_alive_);
+    res->body() = std::move(r.body);
+    res->prepare_payload();
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                         if (ec || !self->keep_alive_) return self->Close();
+                         self->Read();
+                       });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  beast::tcp_stream stream_;
+  const Server& server_;
+  beast::flat_buffer buffer_{8192};
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+};
+
+Server::Server(std::string bind, uint16_t port, size_t max_body_bytes)
+    : bind_(std::move(bind)), port_(port), max_body_(max_body_bytes), acceptor_(io_) {}
+
+Server::~Server() { Stop(); }
+
+void Server::Route(const std::string& method, const std::string& path, Handler handler) {
+  routes_.push_back(RouteEntry{method, path, std::move(handler)});
+}
+
+void Server::Dispatch(const Request& req, Responder respond) const {
+  const RouteEntry* best = nullptr;
+  bool path_matched = false;
+  for (const RouteEntry& r : routes_) {
+    const bool prefix = !r.path.empty() && r.path.back() == '/';
+    const bool match = prefix ? req.path.rfind(r.path, 0) == 0 && req.path.size() > r.path.size()
+                              : req.path == r.path;
+    if (!match) continue;
+    path_matched = true;
+    if (r.method == req.method && (!best || r.path.size() > best->path.size())) best = &r;
+  }
+  if (best) return best->handler(req, std::move(respond));
+  if (path_matched)
+    return respond(JsonError(405, absl::StrCat(req.method, " is not allowed on ", req.path)));
+  respond(JsonError(404, absl::StrCat("no such resource: ", req.path)));
+}
+
+absl::Status Server::Start() {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(bind_, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("bad bind address '", bind_, "'"));
+  const tcp::endpoint endpoint(address, port_);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", bind_, ":", port_, ": ", ec.message()));
+  }
+  port_ = acceptor_.local_endpoint().port();
+  DoAccept();
+  thread_ = std::thread([this] { io_.run(); });
+  return absl::OkStatus();
+}
+
+void Server::DoAccept() {
+  acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) std::make_shared<Session>(std::move(socket), *this)->Read();
+    DoAccept();
+  });
+}
+
+void Server::Stop() {
+  if (!thread_.joinable()) return;
+  asio::post(io_, [this] {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    io_.stop();
+  });
+  thread_.join();
+}
+
+}  // namespace txmsg::http

@@ -1,0 +1,76 @@
+// A small HTTP/1.1 JSON server for the services (Boost.Beast): keep-alive,
+// limits on header and body size, routes by method and path prefix, and
+// asynchronous handlers (a handler may answer later, from any thread).
+// Runs its own network thread. Binds 127.0.0.1 unless told otherwise.
+#ifndef TXMSG_CLIENT_HTTP_HTTP_SERVER_H_
+#define TXMSG_CLIENT_HTTP_HTTP_SERVER_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "absl/status/status.h"
+
+namespace txmsg::http {
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // without the query
+  std::map<std::string, std::string> query;
+  std::string body;
+};
+
+struct Response {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+// Answers the request; call exactly once, from any thread.
+using Responder = std::function<void(Response)>;
+using Handler = std::function<void(const Request&, Responder)>;
+
+// {"error": message} with the given status.
+Response JsonError(int status, const std::string& message);
+
+class Server {
+ public:
+  Server(std::string bind, uint16_t port, size_t max_body_bytes = 16 * 1024);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // `path` ending in '/' matches every path under it; otherwise exact.
+  void Route(const std::string& method, const std::string& path, Handler handler);
+  [[nodiscard]] absl::Status Start();
+  void Stop();
+  uint16_t port() const { return port_; }
+
+ private:
+  class Session;
+  void DoAccept();
+  void Dispatch(const Request& req, Responder respond) const;
+
+  const std::string bind_;
+  uint16_t port_;
+  const size_t max_body_;
+  struct RouteEntry {
+    std::string method;
+    std::string path;
+    Handler handler;
+  };
+  std::vector<RouteEntry> routes_;
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+}  // namespace txmsg::http
+
+#endif  // TXMSG_CLIENT_HTTP_HTTP_SERVER_H_

@@ -1,0 +1,34 @@
+// The tx_log table both services keep (the reference's idempotency table,
+// with a state and a detail column): one row per transaction number, its
+// UNIQUE key the point where concurrent attempts at the same tx_no meet.
+#ifndef TXMSG_CLIENT_SQLITE_TX_LOG_H_
+#define TXMSG_CLIENT_SQLITE_TX_LOG_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "client/sqlite/database.h"
+
+namespace txmsg::sql {
+
+class TxLog {
+ public:
+  struct Entry {
+    std::string state;   // what the service decided for this tx_no
+    std::string detail;  // e.g. the serialized event to publish again
+  };
+  [[nodiscard]] static absl::Status CreateTable(Database& db);
+  [[nodiscard]] static absl::StatusOr<std::optional<Entry>> Find(Database& db,
+                                                                 const std::string& tx_no);
+  // ALREADY_EXISTS if the tx_no is there already: the caller lost the race.
+  [[nodiscard]] static absl::Status Insert(Database& db, const std::string& tx_no,
+                                           const std::string& state,
+                                           const std::string& detail = "");
+};
+
+int64_t NowMs();
+
+}  // namespace txmsg::sql
+
+#endif  // TXMSG_CLIENT_SQLITE_TX_LOG_H_

@@ -1,0 +1,153 @@
+#include "order/order_repository.h"
+
+#include "client/sqlite/tx_log.h"
+
+namespace txmsg::order {
+
+using sql::Database;
+using sql::Statement;
+
+absl::Status OrderRepository::CreateSchema(Database& db) {
+  if (absl::Status s = db.Exec("CREATE TABLE IF NOT EXISTS \"order\" ("
+                               " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                               " order_no VARCHAR(64) NOT NULL UNIQUE,"
+                               " product_id BIGINT NOT NULL,"
+                               " pay_count INT NOT NULL,"
+                               " create_time INTEGER NOT NULL,"
+                               " status TEXT NOT NULL,"
+                               " tx_no VARCHAR(64) NOT NULL UNIQUE,"
+                               " reason TEXT NOT NULL DEFAULT '',"
+                               " update_time INTEGER NOT NULL)");
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = db.Exec("CREATE INDEX IF NOT EXISTS order_status ON \"order\"(status, id)");
+      !s.ok()) {
+    return s;
+  }
+  return sql::TxLog::CreateTable(db);
+}
+
+absl::Status OrderRepository::InsertPendingOrder(Database& db, const api::OrderView& o) {
+  // tx_log first: if a check-back already answered ROLLBACK for this tx_no,
+  // its row holds the key and this transaction must fail before anything.
+  if (absl::Status s = sql::TxLog::Insert(db, o.tx_no(), kCommitted); !s.ok()) {
+    if (sql::IsConstraintViolation(s)) {
+      return absl::FailedPreconditionError(
+          "the broker was already told this transaction rolled back");
+    }
+    return s;
+  }
+  absl::StatusOr<Statement*> st = db.Prepare(
+      "INSERT INTO \"order\" (order_no, product_id, pay_count, create_time, status, tx_no, "
+      "update_time)"
+      " VALUES (?, ?, ?, ?, 'PENDING', ?, ?)");
+  if (!st.ok()) return st.status();
+  return (*st)
+      ->Bind(1, o.order_no())
+      .Bind(2, o.product_id())
+      .Bind(3, o.pay_count())
+      .Bind(4, o.create_time_ms())
+      .Bind(5, o.tx_no())
+      .Bind(6, o.create_time_ms())
+      .Run();
+}
+
+absl::StatusOr<TxOutcome> OrderRepository::ResolveCheck(Database& db, const std::string& tx_no) {
+  absl::StatusOr<std::optional<sql::TxLog::Entry>> found = sql::TxLog::Find(db, tx_no);
+  if (!found.ok()) return found.status();
+  if (*found) return (*found)->state == kCommitted ? TxOutcome::kCommit : TxOutcome::kRollback;
+  if (absl::Status s = sql::TxLog::Insert(db, tx_no, kRolledBack); !s.ok()) return s;
+  return TxOutcome::kRollback;
+}
+
+absl::StatusOr<bool> OrderRepository::ApplyOutcome(Database& db, const std::string& order_no,
+                                                   bool confirmed, const std::string& reason) {
+  absl::StatusOr<Statement*> st = db.Prepare(
+      "UPDATE \"order\" SET status = ?, reason = ?, update_time = ?"
+      " WHERE order_no = ? AND status = 'PENDING'");
+  if (!st.ok()) return st.status();
+  absl::Status s = (*st)
+                       ->Bind(1, std::string(confirmed ? "CONFIRMED" : "CANCELLED"))
+                       .Bind(2, reason)
+                       .Bind(3, sql::NowMs())
+                       .Bind(4, order_no)
+                       .Run();
+  if (!s.ok()) return s;
+  return db.Changes() > 0;
+}
+
+namespace {
+
+constexpr char kColumns[] =
+    "SELECT order_no, tx_no, product_id, pay_count, status, reason, create_time, update_time"
+    " FROM \"order\" ";
+
+api::OrderView Row(const Statement& st) {
+  api::OrderView o;
+  o.set_order_no(st.Text(0));
+  o.set_tx_no(st.Text(1));
+  o.set_product_id(st.Int(2));
+  o.set_pay_count(static_cast<int32_t>(st.Int(3)));
+  o.set_status(st.Text(4));
+  o.set_reason(st.Text(5));
+  o.set_create_time_ms(st.Int(6));
+  o.set_update_time_ms(st.Int(7));
+  return o;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<api::OrderView>> OrderRepository::Find(Database& db,
+                                                                    const std::string& order_no) {
+  absl::StatusOr<Statement*> st = db.Prepare(std::string(kColumns) + "WHERE order_no = ?");
+  if (!st.ok()) return st.status();
+  (*st)->Bind(1, order_no);
+  absl::StatusOr<bool> row = (*st)->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::nullopt;
+  api::OrderView o = Row(**st);
+  (*st)->Reset();
+  return o;
+}
+
+absl::StatusOr<std::vector<api::OrderView>> OrderRepository::List(Database& db,
+                                                                  const std::string& status,
+                                                                  int limit) {
+  absl::StatusOr<Statement*> st =
+      status.empty()
+          ? db.Prepare(std::string(kColumns) + "ORDER BY id DESC LIMIT ?")
+          : db.Prepare(std::string(kColumns) + "WHERE status = ? ORDER BY id DESC LIMIT ?");
+  if (!st.ok()) return st.status();
+  if (status.empty()) {
+    (*st)->Bind(1, limit);
+  } else {
+    (*st)->Bind(1, status).Bind(2, limit);
+  }
+  std::vector<api::OrderView> out;
+  while (true) {
+    absl::StatusOr<bool> row = (*st)->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back(Row(**st));
+  }
+  (*st)->Reset();
+  return out;
+}
+
+absl::StatusOr<std::map<std::string, int64_t>> OrderRepository::CountByStatus(Database& db) {
+  absl::StatusOr<Statement*> st =
+      db.Prepare("SELECT status, COUNT(*) FROM \"order\" GROUP BY status");
+  if (!st.ok()) return st.status();
+  std::map<std::string, int64_t> out = {{"PENDING", 0}, {"CONFIRMED", 0}, {"CANCELLED", 0}};
+  while (true) {
+    absl::StatusOr<bool> row = (*st)->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out[(*st)->Text(0)] = (*st)->Int(1);
+  }
+  (*st)->Reset();
+  return out;
+}
+
+}  // namespace txmsg::order

@@ -1,0 +1,66 @@
+// stock-service: parse flags, start the service, stop on SIGTERM/SIGINT.
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "client/signals.h"
+#include "stock/stock_service.h"
+#include "tools/cli/usage.h"
+
+ABSL_FLAG(int32_t, port, 8082, "HTTP port (0: pick a free one and print it)");
+ABSL_FLAG(std::string, bind, "127.0.0.1", "HTTP listen address");
+ABSL_FLAG(std::string, broker, "127.0.0.1:9876", "broker address HOST:PORT");
+ABSL_FLAG(std::string, db, "./stock.db", "SQLite database file (created if missing)");
+ABSL_FLAG(std::string, seed_stock, "",
+          "stock levels to set at start: PRODUCT:UNITS[,...], e.g. 1:100,2:50");
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args = txmsg::cli::ParseFlags(
+      argc, argv,
+      "stock-service: deducts stock for orders from the txmsg broker and publishes each outcome.\n"
+      "HTTP: GET /stock/products/{productId}, PUT /stock/products/{productId} {\"totalCount\": "
+      "n},\n"
+      "GET /healthz, GET /metrics.\n"
+      "Usage: stock-service [--port 8082] [--broker 127.0.0.1:9876] [--db ./stock.db] "
+      "[--seed_stock 1:100,2:50]");
+  if (!args.empty()) {
+    std::fprintf(stderr, "stock-service: unexpected argument '%s' (see --help)\n", args[0].c_str());
+    return 2;
+  }
+  txmsg::stock::StockServiceOptions o;
+  const int port = absl::GetFlag(FLAGS_port);
+  if (port < 0 || port > 65535) {
+    std::fprintf(stderr, "stock-service: --port must be 0-65535\n");
+    return 2;
+  }
+  for (absl::string_view item :
+       absl::StrSplit(absl::GetFlag(FLAGS_seed_stock), ',', absl::SkipEmpty())) {
+    std::vector<std::string> parts = absl::StrSplit(item, ':');
+    int64_t product = 0, units = -1;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &product) ||
+        !absl::SimpleAtoi(parts[1], &units) || product <= 0 || units < 0) {
+      std::fprintf(stderr,
+                   "stock-service: --seed_stock wants PRODUCT:UNITS pairs like 1:100, not '%s'\n",
+                   std::string(item).c_str());
+      return 2;
+    }
+    o.seed_stock[product] = units;
+  }
+  txmsg::service::BlockStopSignals();
+  o.port = static_cast<uint16_t>(port);
+  o.bind = absl::GetFlag(FLAGS_bind);
+  o.broker = absl::GetFlag(FLAGS_broker);
+  o.db = absl::GetFlag(FLAGS_db);
+  txmsg::stock::StockService service(o);
+  if (absl::Status s = service.Start(); !s.ok()) {
+    std::fprintf(stderr, "stock-service: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  std::printf("stock-service listening on %s:%u\n", o.bind.c_str(), service.port());
+  std::fflush(stdout);
+  const int sig = txmsg::service::WaitForStopSignal();
+  std::fprintf(stderr, "stock-service: signal %d, stopping\n", sig);
+  service.Stop();
+  return 0;
+}

@@ -1,0 +1,90 @@
+#include "stock/stock_repository.h"
+
+#include "client/sqlite/tx_log.h"
+
+namespace txmsg::stock {
+
+using sql::Database;
+using sql::Statement;
+
+absl::Status StockRepository::CreateSchema(Database& db) {
+  if (absl::Status s = db.Exec("CREATE TABLE IF NOT EXISTS stock ("
+                               " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                               " product_id BIGINT NOT NULL UNIQUE,"
+                               " total_count INT NOT NULL CHECK (total_count >= 0),"
+                               " create_time INTEGER NOT NULL)");
+      !s.ok()) {
+    return s;
+  }
+  return sql::TxLog::CreateTable(db);
+}
+
+absl::Status StockRepository::SetStock(Database& db, int64_t product_id, int64_t total) {
+  absl::StatusOr<Statement*> st = db.Prepare(
+      "INSERT INTO stock (product_id, total_count, create_time) VALUES (?, ?, ?)"
+      " ON CONFLICT(product_id) DO UPDATE SET total_count = excluded.total_count");
+  if (!st.ok()) return st.status();
+  return (*st)->Bind(1, product_id).Bind(2, total).Bind(3, sql::NowMs()).Run();
+}
+
+absl::StatusOr<std::optional<int64_t>> StockRepository::GetStock(Database& db, int64_t product_id) {
+  absl::StatusOr<Statement*> st = db.Prepare("SELECT total_count FROM stock WHERE product_id = ?");
+  if (!st.ok()) return st.status();
+  (*st)->Bind(1, product_id);
+  absl::StatusOr<bool> row = (*st)->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::nullopt;
+  const int64_t total = (*st)->Int(0);
+  (*st)->Reset();
+  return total;
+}
+
+absl::StatusOr<events::StockOutcome> StockRepository::Deduct(Database& db,
+                                                             const events::OrderPlaced& order,
+                                                             bool* fresh) {
+  *fresh = false;
+  absl::StatusOr<std::optional<sql::TxLog::Entry>> done = sql::TxLog::Find(db, order.tx_no());
+  if (!done.ok()) return done.status();
+  events::StockOutcome outcome;
+  if (*done) {
+    if (!outcome.ParseFromString((*done)->detail)) {
+      return absl::DataLossError("tx_log detail of " + order.tx_no() + " is not an outcome");
+    }
+    return outcome;
+  }
+  outcome.set_tx_no(order.tx_no());
+  outcome.set_order_no(order.order_no());
+  outcome.set_product_id(order.product_id());
+  outcome.set_pay_count(order.pay_count());
+  absl::StatusOr<Statement*> st = db.Prepare(
+      "UPDATE stock SET total_count = total_count - ?1 WHERE product_id = ?2 AND total_count >= "
+      "?1");
+  if (!st.ok()) return st.status();
+  if (absl::Status s = (*st)->Bind(1, order.pay_count()).Bind(2, order.product_id()).Run();
+      !s.ok()) {
+    return s;
+  }
+  if (db.Changes() == 1) {
+    outcome.set_outcome(events::STOCK_DEDUCTED);
+  } else {
+    absl::StatusOr<std::optional<int64_t>> exists = GetStock(db, order.product_id());
+    if (!exists.ok()) return exists.status();
+    outcome.set_outcome(*exists ? events::STOCK_INSUFFICIENT : events::STOCK_UNKNOWN_PRODUCT);
+  }
+  if (absl::Status s =
+          sql::TxLog::Insert(db, order.tx_no(), events::StockOutcomeKind_Name(outcome.outcome()),
+                             outcome.SerializeAsString());
+      !s.ok()) {
+    return s;
+  }
+  *fresh = true;
+  return outcome;
+}
+
+absl::StatusOr<bool> StockRepository::HasTx(Database& db, const std::string& tx_no) {
+  absl::StatusOr<std::optional<sql::TxLog::Entry>> e = sql::TxLog::Find(db, tx_no);
+  if (!e.ok()) return e.status();
+  return e->has_value();
+}
+
+}  // namespace txmsg::stock

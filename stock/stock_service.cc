@@ -1,0 +1,204 @@
+#include "stock/stock_service.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "client/json/proto_json.h"
+#include "stock/stock_repository.h"
+#include "txmsg/http_api.pb.h"
+
+namespace txmsg::stock {
+
+StockService::StockService(StockServiceOptions options) : options_(std::move(options)) {}
+
+StockService::~StockService() { Stop(); }
+
+absl::Status StockService::Start() {
+  absl::StatusOr<std::unique_ptr<sql::Database>> db = sql::Database::Open(options_.db);
+  if (!db.ok()) return db.status();
+  write_db_ = std::move(*db);
+  if (absl::Status s = StockRepository::CreateSchema(*write_db_); !s.ok()) return s;
+  for (const auto& [product, units] : options_.seed_stock) {
+    if (absl::Status s = StockRepository::SetStock(*write_db_, product, units); !s.ok()) return s;
+  }
+  db = sql::Database::Open(options_.db);
+  if (!db.ok()) return db.status();
+  read_db_ = std::move(*db);
+  writer_ = std::make_unique<sql::BatchWriter>(write_db_.get());
+
+  ClientOptions client;
+  client.broker = options_.broker;
+  client.client_id = absl::StrCat("stock-service:", options_.port);
+  producer_ = std::make_unique<TransactionProducer>(
+      client, kProducerGroup, [this](const CheckRequest& c) { return AnswerCheck(c); });
+  if (absl::Status s = producer_->Start(std::chrono::seconds(5)); !s.ok()) {
+    std::fprintf(stderr, "stock-service: %s; retrying in the background\n", s.ToString().c_str());
+  }
+  consumer_ = std::make_unique<Consumer>(
+      ConsumerOptions{client, kOrderTopic, kConsumerGroup, options_.max_unacked},
+      Consumer::AsyncHandler([this](Delivery d, std::function<void(ConsumeResult)> done) {
+        OnOrder(std::move(d), std::move(done));
+      }));
+  (void)consumer_->Start(std::chrono::milliseconds(0));
+
+  http_ = std::make_unique<http::Server>(options_.bind, options_.port);
+  http_->Route("GET", "/stock/products/", [this](const http::Request& r, http::Responder done) {
+    GetProduct(r, std::move(done));
+  });
+  http_->Route("PUT", "/stock/products/", [this](const http::Request& r, http::Responder done) {
+    PutProduct(r, std::move(done));
+  });
+  http_->Route("GET", "/healthz", [this](const http::Request&, http::Responder done) {
+    const bool up = producer_->connected() && consumer_->subscribed();
+    done(http::Response{up ? 200 : 503, absl::StrCat("{\"status\": \"", up ? "ok" : "degraded",
+                                                     "\", \"broker\": \"",
+                                                     up ? "connected" : "disconnected", "\"}\n")});
+  });
+  http_->Route("GET", "/metrics",
+               [this](const http::Request&, http::Responder done) { Metrics(std::move(done)); });
+  return http_->Start();
+}
+
+void StockService::Stop() {
+  if (http_) http_->Stop();
+  consumer_.reset();
+  producer_.reset();
+  writer_.reset();
+  http_.reset();
+}
+
+void StockService::OnOrder(Delivery d, std::function<void(ConsumeResult)> done) {
+  const auto start = std::chrono::steady_clock::now();
+  auto order = std::make_shared<events::OrderPlaced>();
+  if (!order->ParseFromString(d.message.body) || order->tx_no().empty() ||
+      order->pay_count() <= 0) {
+    std::fprintf(stderr, "stock-service: dropping malformed order message %llu\n",
+                 static_cast<unsigned long long>(d.message_id));
+    return done(ConsumeResult::Success());  // redelivering cannot fix it
+  }
+  auto outcome = std::make_shared<events::StockOutcome>();
+  auto fresh = std::make_shared<bool>(false);
+  writer_->Submit(
+      [order, outcome, fresh](sql::Database& db) {
+        absl::StatusOr<events::StockOutcome> r = StockRepository::Deduct(db, *order, fresh.get());
+        if (!r.ok()) return r.status();
+        *outcome = *std::move(r);
+        return absl::OkStatus();
+      },
+      [this, outcome, fresh, done, start](absl::Status s) {
+        if (!s.ok()) {
+          std::fprintf(stderr, "stock-service: order %s not applied: %s\n",
+                       outcome->tx_no().c_str(), s.ToString().c_str());
+          return done(ConsumeResult::RetryLater(500));
+        }
+        ++handled_;
+        if (!*fresh) ++republished_;
+        if (*fresh) ++(outcome->outcome() == events::STOCK_DEDUCTED ? deducted_ : refused_);
+        handler_latency_.Observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        // The deduction is committed; publish its outcome, then ack the order.
+        Publish(*outcome, done);
+      });
+}
+
+void StockService::Publish(const events::StockOutcome& outcome,
+                           std::function<void(ConsumeResult)> done) {
+  Message m;
+  m.topic = outcome.outcome() == events::STOCK_DEDUCTED ? kConfirmTopic : kRollbackTopic;
+  m.key = outcome.order_no();
+  m.body = outcome.SerializeAsString();
+  const std::string tx_id = kOutcomeTxPrefix + outcome.tx_no();
+  producer_->SendHalfAsync(std::move(m), tx_id, [this, tx_id, done](absl::StatusOr<uint64_t> id) {
+    if (!id.ok()) return done(ConsumeResult::RetryLater(500));  // the order comes again
+    // The local transaction already committed (tx_log has it): commit. If
+    // this EndTx is lost, the check-back finds tx_log and commits.
+    producer_->EndTxAsync(*id, tx_id, TxOutcome::kCommit,
+                          [done](absl::StatusOr<EndTxResult>) { done(ConsumeResult::Success()); });
+  });
+}
+
+TxOutcome StockService::AnswerCheck(const CheckRequest& check) {
+  ++checks_;
+  if (check.tx_id.rfind(kOutcomeTxPrefix, 0) != 0) return TxOutcome::kRollback;
+  const std::string tx_no = check.tx_id.substr(std::string(kOutcomeTxPrefix).size());
+  bool found = false;
+  absl::Status s = writer_->Run([&](sql::Database& db) {
+    absl::StatusOr<bool> r = StockRepository::HasTx(db, tx_no);
+    if (!r.ok()) return r.status();
+    found = *r;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return TxOutcome::kUnknown;
+  // The outcome is only ever published after its tx_log row committed.
+  return found ? TxOutcome::kCommit : TxOutcome::kRollback;
+}
+
+namespace {
+
+bool ProductId(const http::Request& req, int64_t* id) {
+  return absl::SimpleAtoi(req.path.substr(std::string("/stock/products/").size()), id) && *id > 0;
+}
+
+}  // namespace
+
+void StockService::GetProduct(const http::Request& req, http::Responder respond) {
+  int64_t id;
+  if (!ProductId(req, &id))
+    return respond(http::JsonError(400, "product id must be a positive integer"));
+  absl::StatusOr<std::optional<int64_t>> total = StockRepository::GetStock(*read_db_, id);
+  if (!total.ok()) return respond(http::JsonError(500, std::string(total.status().message())));
+  if (!*total) return respond(http::JsonError(404, absl::StrCat("no product ", id)));
+  api::ProductView v;
+  v.set_product_id(id);
+  v.set_total_count(**total);
+  respond(http::Response{200, json::ToJson(v, json::Names::kCamel) + "\n"});
+}
+
+void StockService::PutProduct(const http::Request& req, http::Responder respond) {
+  int64_t id;
+  if (!ProductId(req, &id))
+    return respond(http::JsonError(400, "product id must be a positive integer"));
+  api::SetStockRequest body;
+  if (absl::Status s = json::Parse(req.body, &body); !s.ok()) {
+    return respond(http::JsonError(400, "body is not valid: " + std::string(s.message())));
+  }
+  if (body.total_count() < 0 || body.total_count() > 2'000'000'000) {
+    return respond(http::JsonError(400, "totalCount must be 0-2000000000"));
+  }
+  const int64_t total = body.total_count();
+  writer_->Submit(
+      [id, total](sql::Database& db) { return StockRepository::SetStock(db, id, total); },
+      [id, total, respond](absl::Status s) {
+        if (!s.ok()) return respond(http::JsonError(503, std::string(s.message())));
+        api::ProductView v;
+        v.set_product_id(id);
+        v.set_total_count(total);
+        respond(http::Response{200, json::ToJson(v, json::Names::kCamel) + "\n"});
+      });
+}
+
+void StockService::Metrics(http::Responder respond) {
+  respond(http::Response{
+      200,
+      absl::StrCat(
+          service::PromLine("txmsg_messages_handled_total", "counter", "Order messages applied.",
+                            static_cast<double>(handled_.load())),
+          service::PromLine("txmsg_stock_deducted_total", "counter",
+                            "Orders whose stock was deducted.",
+                            static_cast<double>(deducted_.load())),
+          service::PromLine("txmsg_stock_refused_total", "counter",
+                            "Orders refused (insufficient stock or unknown product).",
+                            static_cast<double>(refused_.load())),
+          service::PromLine("txmsg_stock_republished_total", "counter",
+                            "Redelivered orders whose stored outcome was published again.",
+                            static_cast<double>(republished_.load())),
+          service::PromLine("txmsg_checks_answered_total", "counter", "Check-backs answered.",
+                            static_cast<double>(checks_.load())),
+          handler_latency_.Render("txmsg_order_handler_seconds",
+                                  "Order message, receipt to commit.")),
+      "text/plain; version=0.0.4"});
+}
+
+}  // namespace txmsg::stock

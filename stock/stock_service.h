@@ -1,0 +1,78 @@
+// stock-service: consumes orders (topic_txmsg, group tx_stock_group),
+// deducts stock in one SQLite transaction per order (batched commits), and
+// publishes each outcome back with a transactional message of its own:
+// DEDUCTED on topic_tx_confirm_msg, otherwise on topic_tx_rollback_msg.
+#ifndef TXMSG_STOCK_STOCK_SERVICE_H_
+#define TXMSG_STOCK_STOCK_SERVICE_H_
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "client/http/http_server.h"
+#include "client/service_util.h"
+#include "client/sqlite/batch_writer.h"
+#include "client/sqlite/database.h"
+#include "txmsg/consumer.h"
+#include "txmsg/events.pb.h"
+#include "txmsg/producer.h"
+
+namespace txmsg::stock {
+
+inline constexpr char kOrderTopic[] = "topic_txmsg";
+inline constexpr char kConsumerGroup[] = "tx_stock_group";
+inline constexpr char kProducerGroup[] = "tx_stock_outcome_group";
+inline constexpr char kRollbackTopic[] = "topic_tx_rollback_msg";
+inline constexpr char kConfirmTopic[] = "topic_tx_confirm_msg";
+// Outcome messages carry the order's tx_no with this prefix as their tx id.
+inline constexpr char kOutcomeTxPrefix[] = "stock-";
+
+struct StockServiceOptions {
+  std::string bind = "127.0.0.1";
+  uint16_t port = 8082;
+  std::string broker = "127.0.0.1:9876";
+  std::string db = "./stock.db";
+  std::map<int64_t, int64_t> seed_stock;  // product -> units, set at start
+  uint32_t max_unacked = 1024;
+};
+
+class StockService {
+ public:
+  explicit StockService(StockServiceOptions options);
+  ~StockService();
+  StockService(const StockService&) = delete;
+  StockService& operator=(const StockService&) = delete;
+
+  [[nodiscard]] absl::Status Start();
+  void Stop();
+  uint16_t port() const { return http_ ? http_->port() : 0; }
+
+ private:
+  void OnOrder(Delivery d, std::function<void(ConsumeResult)> done);
+  void Publish(const events::StockOutcome& outcome, std::function<void(ConsumeResult)> done);
+  TxOutcome AnswerCheck(const CheckRequest& check);
+  void GetProduct(const http::Request& req, http::Responder respond);
+  void PutProduct(const http::Request& req, http::Responder respond);
+  void Metrics(http::Responder respond);
+
+  const StockServiceOptions options_;
+  std::unique_ptr<sql::Database> write_db_;
+  std::unique_ptr<sql::Database> read_db_;  // HTTP thread only
+  std::unique_ptr<sql::BatchWriter> writer_;
+  std::unique_ptr<TransactionProducer> producer_;
+  std::unique_ptr<Consumer> consumer_;
+  std::unique_ptr<http::Server> http_;
+
+  std::atomic<uint64_t> handled_{0};
+  std::atomic<uint64_t> deducted_{0};
+  std::atomic<uint64_t> refused_{0};
+  std::atomic<uint64_t> republished_{0};
+  std::atomic<uint64_t> checks_{0};
+  service::LatencyHistogram handler_latency_;
+};
+
+}  // namespace txmsg::stock
+
+#endif  // TXMSG_STOCK_STOCK_SERVICE_H_
