@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "client/crash_point.h"
 #include "client/json/proto_json.h"
 #include "client/sqlite/tx_log.h"
 #include "order/order_repository.h"
@@ -129,12 +130,14 @@ void OrderService::Submit(const http::Request& req, http::Responder respond) {
           return respond(http::JsonError(503, "the broker cannot take the order right now: " +
                                                   std::string(id.status().message())));
         }
+        CrashPoint("order.half_acked_before_local_tx");
         // 2. The local transaction: order PENDING + tx_log, one commit (batched).
         order->set_create_time_ms(sql::NowMs());
         order->set_update_time_ms(order->create_time_ms());
         writer_->Submit(
             [order](sql::Database& db) { return OrderRepository::InsertPendingOrder(db, *order); },
             [this, order, id = *id, respond, start](absl::Status stored) {
+              if (stored.ok()) CrashPoint("order.local_tx_committed_before_end_tx");
               // 3. Tell the broker. If this is lost, the check-back finds tx_log.
               producer_->EndTxAsync(id, order->tx_no(),
                                     stored.ok() ? TxOutcome::kCommit : TxOutcome::kRollback,
@@ -158,6 +161,7 @@ void OrderService::Submit(const http::Request& req, http::Responder respond) {
 }
 
 TxOutcome OrderService::AnswerCheck(const CheckRequest& check) {
+  CrashPoint("order.answering_check");
   TxOutcome outcome = TxOutcome::kUnknown;
   absl::Status s = writer_->Run([&](sql::Database& db) {
     absl::StatusOr<TxOutcome> r = OrderRepository::ResolveCheck(db, check.tx_id);

@@ -13,7 +13,8 @@ ABSL_FLAG(std::string, bind, "127.0.0.1", "HTTP listen address");
 ABSL_FLAG(std::string, broker, "127.0.0.1:9876", "broker address HOST:PORT");
 ABSL_FLAG(std::string, db, "./stock.db", "SQLite database file (created if missing)");
 ABSL_FLAG(std::string, seed_stock, "",
-          "stock levels to set at start: PRODUCT:UNITS[,...], e.g. 1:100,2:50");
+          "products to create at start: PRODUCT:UNITS[,...], e.g. 1:100,2:50 (existing products "
+          "keep their stock; PUT /stock/products/{id} changes it)");
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args = txmsg::cli::ParseFlags(

@@ -27,6 +27,14 @@ absl::Status StockRepository::SetStock(Database& db, int64_t product_id, int64_t
   return (*st)->Bind(1, product_id).Bind(2, total).Bind(3, sql::NowMs()).Run();
 }
 
+absl::Status StockRepository::SeedStock(Database& db, int64_t product_id, int64_t total) {
+  absl::StatusOr<Statement*> st = db.Prepare(
+      "INSERT INTO stock (product_id, total_count, create_time) VALUES (?, ?, ?)"
+      " ON CONFLICT(product_id) DO NOTHING");
+  if (!st.ok()) return st.status();
+  return (*st)->Bind(1, product_id).Bind(2, total).Bind(3, sql::NowMs()).Run();
+}
+
 absl::StatusOr<std::optional<int64_t>> StockRepository::GetStock(Database& db, int64_t product_id) {
   absl::StatusOr<Statement*> st = db.Prepare("SELECT total_count FROM stock WHERE product_id = ?");
   if (!st.ok()) return st.status();

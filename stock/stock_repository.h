@@ -17,6 +17,9 @@ class StockRepository {
   [[nodiscard]] static absl::Status CreateSchema(sql::Database& db);
   // Sets a product's stock (creating the product).
   [[nodiscard]] static absl::Status SetStock(sql::Database& db, int64_t product_id, int64_t total);
+  // Creates the product with `total` units unless it exists (a restart with
+  // the same --seed_stock must not undo what was sold).
+  [[nodiscard]] static absl::Status SeedStock(sql::Database& db, int64_t product_id, int64_t total);
   [[nodiscard]] static absl::StatusOr<std::optional<int64_t>> GetStock(sql::Database& db,
                                                                        int64_t product_id);
 

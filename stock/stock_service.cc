@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "client/crash_point.h"
 #include "client/json/proto_json.h"
 #include "stock/stock_repository.h"
 #include "txmsg/http_api.pb.h"
@@ -21,7 +22,7 @@ absl::Status StockService::Start() {
   write_db_ = std::move(*db);
   if (absl::Status s = StockRepository::CreateSchema(*write_db_); !s.ok()) return s;
   for (const auto& [product, units] : options_.seed_stock) {
-    if (absl::Status s = StockRepository::SetStock(*write_db_, product, units); !s.ok()) return s;
+    if (absl::Status s = StockRepository::SeedStock(*write_db_, product, units); !s.ok()) return s;
   }
   db = sql::Database::Open(options_.db);
   if (!db.ok()) return db.status();
@@ -78,6 +79,7 @@ void StockService::OnOrder(Delivery d, std::function<void(ConsumeResult)> done) 
                  static_cast<unsigned long long>(d.message_id));
     return done(ConsumeResult::Success());  // redelivering cannot fix it
   }
+  CrashPoint("stock.received_before_tx");
   auto outcome = std::make_shared<events::StockOutcome>();
   auto fresh = std::make_shared<bool>(false);
   writer_->Submit(
@@ -98,6 +100,7 @@ void StockService::OnOrder(Delivery d, std::function<void(ConsumeResult)> done) 
         if (*fresh) ++(outcome->outcome() == events::STOCK_DEDUCTED ? deducted_ : refused_);
         handler_latency_.Observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        CrashPoint("stock.deducted_before_publish");
         // The deduction is committed; publish its outcome, then ack the order.
         Publish(*outcome, done);
       });
@@ -114,8 +117,10 @@ void StockService::Publish(const events::StockOutcome& outcome,
     if (!id.ok()) return done(ConsumeResult::RetryLater(500));  // the order comes again
     // The local transaction already committed (tx_log has it): commit. If
     // this EndTx is lost, the check-back finds tx_log and commits.
-    producer_->EndTxAsync(*id, tx_id, TxOutcome::kCommit,
-                          [done](absl::StatusOr<EndTxResult>) { done(ConsumeResult::Success()); });
+    producer_->EndTxAsync(*id, tx_id, TxOutcome::kCommit, [done](absl::StatusOr<EndTxResult>) {
+      CrashPoint("stock.published_before_ack");
+      done(ConsumeResult::Success());
+    });
   });
 }
 

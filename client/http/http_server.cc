@@ -89,7 +89,8 @@ class Server::Session : public std::enable_shared_from_this<Session> {
     if (ec == bhttp::error::end_of_stream || ec == asio::error::eof) return Close();
     if (ec == bhttp::error::body_limit) {
       keep_alive_ = false;
-      return Write(JsonError(413, absl::StrCat("request body over ", server_.max_body_, " bytes")));
+      return Write(JsonError(
+          400, absl::StrCat("request body over the limit of ", server_.max_body_, " bytes")));
     }
     if (ec == bhttp::error::header_limit) {
       keep_alive_ = false;

@@ -1,0 +1,42 @@
+#include "client/crash_point.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace txmsg {
+namespace {
+
+struct Armed {
+  std::string name;
+  long nth = 1;
+  std::atomic<long> hits{0};
+};
+
+Armed* Parse() {
+  const char* env = std::getenv("TXMSG_CRASH_AT");
+  if (env == nullptr || *env == '\0') return nullptr;
+  auto* a = new Armed;  // lives for the process
+  const char* colon = std::strchr(env, ':');
+  a->name = colon ? std::string(env, colon) : std::string(env);
+  if (colon) a->nth = std::max(1L, std::strtol(colon + 1, nullptr, 10));
+  return a;
+}
+
+}  // namespace
+
+void CrashPoint(const char* name) {
+  static Armed* const armed = Parse();
+  if (armed == nullptr || armed->name != name) return;
+  if (armed->hits.fetch_add(1) + 1 != armed->nth) return;
+  const std::string msg = std::string("crash point ") + name + " reached: SIGKILL\n";
+  (void)::write(STDERR_FILENO, msg.data(), msg.size());
+  ::kill(::getpid(), SIGKILL);
+}
+
+}  // namespace txmsg
