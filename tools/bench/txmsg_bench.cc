@@ -9,6 +9,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "tools/bench/broker_bench.h"
+#include "tools/bench/e2e_bench.h"
 #include "tools/cli/usage.h"
 
 ABSL_FLAG(std::string, broker, "127.0.0.1:9876", "broker address HOST:PORT");
@@ -20,15 +21,36 @@ ABSL_FLAG(int32_t, inflight, 512, "transactions in flight per producer");
 ABSL_FLAG(int32_t, max_unacked, 2000, "credit of each consumer");
 ABSL_FLAG(std::string, topic, "", "topic (default: a fresh one per run)");
 ABSL_FLAG(int32_t, idle_timeout_s, 30, "give up after this many seconds without a delivery");
+ABSL_FLAG(std::string, order, "127.0.0.1:8081", "e2e: order-service HOST:PORT");
+ABSL_FLAG(std::string, stock, "127.0.0.1:8082", "e2e: stock-service HOST:PORT");
+ABSL_FLAG(int64_t, orders, 10000, "e2e: orders to submit");
+ABSL_FLAG(int32_t, concurrency, 32, "e2e: HTTP keep-alive connections");
+ABSL_FLAG(int64_t, product, 1, "e2e: product to order");
+ABSL_FLAG(int64_t, initial_stock, -1, "e2e: stock to set first (-1: 90% of --orders)");
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args = txmsg::cli::ParseFlags(
       argc, argv,
       "Load generators for txmsg.\n"
       "Usage: txmsg-bench broker --broker HOST:PORT --messages N --producers P --consumers C "
-      "--size 200");
-  if (args.empty() || args[0] != "broker") {
-    std::fprintf(stderr, "txmsg-bench: give a subcommand: broker (see --help)\n");
+      "--size 200\n"
+      "       txmsg-bench e2e --order HOST:PORT --stock HOST:PORT --orders N --concurrency C");
+  if (args.size() == 1 && args[0] == "e2e") {
+    txmsg::bench::E2eBenchOptions e;
+    e.order = absl::GetFlag(FLAGS_order);
+    e.stock = absl::GetFlag(FLAGS_stock);
+    e.orders = absl::GetFlag(FLAGS_orders);
+    e.concurrency = absl::GetFlag(FLAGS_concurrency);
+    e.product = absl::GetFlag(FLAGS_product);
+    e.initial_stock = absl::GetFlag(FLAGS_initial_stock);
+    if (e.orders < 1 || e.concurrency < 1 || e.product < 1) {
+      std::fprintf(stderr, "txmsg-bench: --orders, --concurrency and --product must be >= 1\n");
+      return 2;
+    }
+    return txmsg::bench::RunE2eBench(e);
+  }
+  if (args.size() != 1 || args[0] != "broker") {
+    std::fprintf(stderr, "txmsg-bench: give one subcommand: broker or e2e (see --help)\n");
     return 2;
   }
   txmsg::bench::BrokerBenchOptions o;
