@@ -5,10 +5,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "client/crash_point.h"
 #include "client/json/proto_json.h"
 #include "client/sqlite/tx_log.h"
 #include "order/order_repository.h"
+#include "tools/cli/crash_point.h"
 #include "txmsg/events.pb.h"
 #include "txmsg/http_api.pb.h"
 

@@ -1,6 +1,7 @@
 #include "stock/stock_repository.h"
 
 #include "client/sqlite/tx_log.h"
+#include "tools/cli/crash_point.h"
 
 namespace txmsg::stock {
 
@@ -51,7 +52,11 @@ absl::StatusOr<events::StockOutcome> StockRepository::Deduct(Database& db,
                                                              const events::OrderPlaced& order,
                                                              bool* fresh) {
   *fresh = false;
-  absl::StatusOr<std::optional<sql::TxLog::Entry>> done = sql::TxLog::Find(db, order.tx_no());
+  // The skip_idempotency mutation (a fault-suite control) forgets tx_log.
+  const bool skip = TestMutation("skip_idempotency");
+  absl::StatusOr<std::optional<sql::TxLog::Entry>> done =
+      skip ? absl::StatusOr<std::optional<sql::TxLog::Entry>>(std::nullopt)
+           : sql::TxLog::Find(db, order.tx_no());
   if (!done.ok()) return done.status();
   events::StockOutcome outcome;
   if (*done) {

@@ -2,12 +2,13 @@
 
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "client/crash_point.h"
 #include "client/json/proto_json.h"
 #include "stock/stock_repository.h"
+#include "tools/cli/crash_point.h"
 #include "txmsg/http_api.pb.h"
 
 namespace txmsg::stock {
@@ -71,7 +72,6 @@ void StockService::Stop() {
 }
 
 void StockService::OnOrder(Delivery d, std::function<void(ConsumeResult)> done) {
-  const auto start = std::chrono::steady_clock::now();
   auto order = std::make_shared<events::OrderPlaced>();
   if (!order->ParseFromString(d.message.body) || order->tx_no().empty() ||
       order->pay_count() <= 0) {
@@ -79,7 +79,24 @@ void StockService::OnOrder(Delivery d, std::function<void(ConsumeResult)> done) 
                  static_cast<unsigned long long>(d.message_id));
     return done(ConsumeResult::Success());  // redelivering cannot fix it
   }
+  if (TestMutation("ack_before_commit")) {
+    // Broken on purpose (a fault-suite control): ack at once, do the work a
+    // little later on another thread, so the ack reaches the broker first.
+    done(ConsumeResult::Success());
+    std::thread([this, order] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      CrashPoint("stock.received_before_tx");
+      Process(order, [](ConsumeResult) {});
+    }).detach();
+    return;
+  }
   CrashPoint("stock.received_before_tx");
+  Process(order, std::move(done));
+}
+
+void StockService::Process(std::shared_ptr<events::OrderPlaced> order,
+                           std::function<void(ConsumeResult)> done) {
+  const auto start = std::chrono::steady_clock::now();
   auto outcome = std::make_shared<events::StockOutcome>();
   auto fresh = std::make_shared<bool>(false);
   writer_->Submit(

@@ -51,6 +51,8 @@ class StockService {
 
  private:
   void OnOrder(Delivery d, std::function<void(ConsumeResult)> done);
+  // Deducts (batched) and publishes the outcome; `done` acks the order.
+  void Process(std::shared_ptr<events::OrderPlaced> order, std::function<void(ConsumeResult)> done);
   void Publish(const events::StockOutcome& outcome, std::function<void(ConsumeResult)> done);
   TxOutcome AnswerCheck(const CheckRequest& check);
   void GetProduct(const http::Request& req, http::Responder respond);

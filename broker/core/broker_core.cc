@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "broker/core/broker_core_internal.h"
 #include "broker/core/event_log.h"
+#include "broker/log/record_codec.h"
+#include "tools/cli/crash_point.h"
 #include "txmsg/records.pb.h"
 
 namespace txmsg::broker {
@@ -51,6 +53,20 @@ absl::StatusOr<std::unique_ptr<BrokerCore>> BrokerCore::Open(BrokerOptions optio
   log_options.replay = [raw](uint64_t pos, uint8_t type, std::string_view payload) {
     return raw->Replay(pos, type, payload);
   };
+  if (!log_options.before_sync) {
+    log_options.before_sync = [](std::string_view batch) {
+      // Only batches that hold a half message count for this crash point.
+      for (size_t off = 0; off < batch.size();) {
+        const log::ParsedRecord r = log::ParseRecord(batch.substr(off));
+        if (r.kind != log::ParsedRecord::Kind::kRecord) break;
+        if (r.type == static_cast<uint8_t>(RecordType::kHalf)) {
+          CrashPoint("broker.half_appended_before_sync");
+          break;
+        }
+        off += r.size;
+      }
+    };
+  }
   absl::StatusOr<std::unique_ptr<log::Log>> log = log::Log::Open(std::move(log_options));
   if (!log.ok()) return log.status();
   core->log_ = std::move(*log);
@@ -331,6 +347,7 @@ void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
       return ReplyTo(peer_id, ErrorFrame(corr, wire::ERROR_UNAVAILABLE,
                                          "half message not stored: " + pos.status().ToString()));
     }
+    CrashPoint("broker.half_synced_before_ack");
     m.body_pos = *pos;
     const uint64_t due = m.store_time_ms + options_.tx_timeout_ms;
     ++topics_[m.topic].pending_half;
@@ -496,6 +513,7 @@ void BrokerCore::ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source,
       open_halves_.erase(id);
       if (before == wire::HALF_PENDING) --topics_[m.topic].pending_half;
       if (d.state == wire::HALF_COMMITTED) {
+        CrashPoint("broker.commit_synced_before_dispatch");
         ++metrics_.commits;
         m.commit_time_ms = clock_();
         OnCommitted(id);

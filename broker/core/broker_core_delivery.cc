@@ -5,6 +5,7 @@
 #include "broker/core/broker_core.h"
 #include "broker/core/broker_core_internal.h"
 #include "broker/core/event_log.h"
+#include "tools/cli/crash_point.h"
 #include "txmsg/records.pb.h"
 
 namespace txmsg::broker {
@@ -130,6 +131,7 @@ void BrokerCore::Pump(GroupTopic& gt) {
     ++metrics_.delivered;
     if (d->attempt > 1) ++metrics_.redelivered;
     ps->peer->Send(frame);
+    CrashPoint("broker.delivered_before_ack");
   }
 }
 
@@ -188,6 +190,7 @@ void BrokerCore::HandleAck(PeerState& ps, const wire::Frame& f) {
                                   "' before Subscribe on this connection"));
   }
   GroupTopic& gt = *group_topics_[gti];
+  CrashPoint("broker.ack_received_before_sync");
   store::StoredAck rec;
   rec.set_group(req.group());
   for (uint64_t id : req.message_ids()) {

@@ -2,12 +2,14 @@
 
 #include <chrono>
 #include <future>
+#include <thread>
 
 #include "absl/base/internal/endian.h"
 #include "absl/strings/str_cat.h"
 #include "broker/log/log_format.h"
 #include "broker/log/record_codec.h"
 #include "broker/log/segment_reader.h"
+#include "tools/cli/crash_point.h"
 
 namespace txmsg::log {
 
@@ -145,6 +147,12 @@ void Log::WriteBatch(std::vector<Pending>& batch) {
     positions[i] = active_->base + active_size_ + buffer.size();
     EncodeRecord(batch[i].type, batch[i].payload, &buffer);
   }
+  if (TestMutation("ack_before_fsync")) {
+    // Broken on purpose (a fault-suite control): report durable first, then
+    // write a little later. The suite must notice the loss this allows.
+    complete(batch.size());
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  }
   if (absl::Status s = FlushActive(buffer, batch.size() - unwritten); !s.ok()) {
     return Fail(batch, unwritten, s);
   }
@@ -155,6 +163,7 @@ absl::Status Log::FlushActive(const std::string& buffer, size_t records) {
   if (buffer.empty()) return absl::OkStatus();
   const auto start = std::chrono::steady_clock::now();
   absl::Status s = active_file_->Append(buffer);
+  if (s.ok() && options_.before_sync) options_.before_sync(buffer);
   if (s.ok()) s = active_file_->Sync();
   const auto us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                             std::chrono::steady_clock::now() - start)
@@ -186,6 +195,7 @@ absl::StatusOr<std::shared_ptr<Log::Segment>> Log::CreateSegment(uint64_t base) 
   if (absl::Status s = (*file)->Append(EncodeSegmentHeader(base)); !s.ok()) return s;
   if (absl::Status s = (*file)->Sync(); !s.ok()) return s;
   if (absl::Status s = fs_->SyncDir(options_.dir); !s.ok()) return s;
+  CrashPoint("broker.segment_created");
   absl::StatusOr<std::unique_ptr<RandomAccessFile>> reader = fs_->OpenReadable(path);
   if (!reader.ok()) return reader.status();
   auto seg = std::make_shared<Segment>();

@@ -50,6 +50,9 @@ struct LogOptions {
   ReplayFn replay;
   // Where the files live; must outlive the log.
   FileSystem* fs = DefaultFileSystem();
+  // Called on the writer thread with each batch's bytes after they are
+  // written and before they are synced (fault injection uses it).
+  std::function<void(std::string_view batch)> before_sync;
 };
 
 struct Record {

@@ -16,7 +16,7 @@ bool BrokerProcess::Start() {
   std::vector<std::string> argv = {TXMSG_BROKER_BIN, "--data_dir=" + data_dir_,
                                    "--port=" + std::to_string(port_)};
   argv.insert(argv.end(), flags_.begin(), flags_.end());
-  proc_ = std::make_unique<Subprocess>(argv);
+  proc_ = std::make_unique<Subprocess>(argv, env_);
   // Restarting on the same port may race the old socket's release: retry.
   for (int attempt = 0; attempt < 50; ++attempt) {
     std::optional<std::string> line = proc_->ReadLine(std::chrono::seconds(20));
@@ -27,7 +27,7 @@ bool BrokerProcess::Start() {
     proc_->Wait();
     if (port_ == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // port still held by the old one
-    proc_ = std::make_unique<Subprocess>(argv);
+    proc_ = std::make_unique<Subprocess>(argv, env_);
   }
   std::fprintf(stderr, "txmsg-broker did not start\n");
   return false;

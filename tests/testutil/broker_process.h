@@ -31,6 +31,14 @@ class BrokerProcess {
     return Start();
   }
 
+  // Environment for the next Start ("NAME=value" entries).
+  void set_env(std::vector<std::string> env) { env_ = std::move(env); }
+  // True if the process has exited by itself (a crash point, say).
+  bool exited() { return !proc_ || proc_->Exited(); }
+  void Signal(int sig) {
+    if (proc_) proc_->Signal(sig);
+  }
+
   uint16_t port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   pid_t pid() const { return proc_ ? proc_->pid() : -1; }
@@ -38,6 +46,7 @@ class BrokerProcess {
  private:
   const std::string data_dir_;
   const std::vector<std::string> flags_;
+  std::vector<std::string> env_;
   uint16_t port_ = 0;  // 0 until the first start picks one
   std::unique_ptr<Subprocess> proc_;
 };

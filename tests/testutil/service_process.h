@@ -21,6 +21,10 @@ class ServiceProcess {
   int Terminate();
   // Waits for the process to exit by itself (a crash point); returns status.
   int Wait();
+  bool exited() { return !proc_ || proc_->Exited(); }
+  void Signal(int sig) {
+    if (proc_) proc_->Signal(sig);
+  }
   uint16_t port() const { return port_; }
   void set_env(std::vector<std::string> env) { env_ = std::move(env); }
 

@@ -8,12 +8,65 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
 
 namespace txmsg::testing {
+
+namespace {
+
+// PR_SET_PDEATHSIG fires when the thread that forked the child exits, not
+// the process: children are therefore forked by one thread that lives as
+// long as the test binary, whatever thread asks for them.
+class Spawner {
+ public:
+  static Spawner& Get() {
+    static Spawner* s = new Spawner;  // never destroyed: lives until exit
+    return *s;
+  }
+  pid_t Spawn(std::function<pid_t()> fork_fn) {
+    std::unique_lock lock(mu_);
+    const uint64_t ticket = ++requested_;
+    requests_.push_back({ticket, std::move(fork_fn)});
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return results_.contains(ticket); });
+    const pid_t pid = results_[ticket];
+    results_.erase(ticket);
+    return pid;
+  }
+
+ private:
+  Spawner() : thread_([this] { Run(); }) { thread_.detach(); }
+  void Run() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return !requests_.empty(); });
+      auto [ticket, fn] = std::move(requests_.front());
+      requests_.pop_front();
+      lock.unlock();
+      const pid_t pid = fn();
+      lock.lock();
+      results_[ticket] = pid;
+      cv_.notify_all();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t requested_ = 0;
+  std::deque<std::pair<uint64_t, std::function<pid_t()>>> requests_;
+  std::map<uint64_t, pid_t> results_;
+  std::thread thread_;
+};
+
+}  // namespace
 
 Subprocess::Subprocess(std::vector<std::string> argv, std::vector<std::string> env) {
   int pipe_fds[2];
@@ -24,19 +77,22 @@ Subprocess::Subprocess(std::vector<std::string> argv, std::vector<std::string> e
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
-  pid_ = ::fork();
+  pid_ = Spawner::Get().Spawn([&]() -> pid_t {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      // Die with the test: a crashed test must not leave servers behind.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      ::dup2(pipe_fds[1], STDOUT_FILENO);
+      for (auto& e : env) ::putenv(e.data());
+      ::execv(args[0], args.data());
+      std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
+      ::_exit(127);
+    }
+    return pid;
+  });
   if (pid_ < 0) {
     std::perror("fork");
     std::abort();
-  }
-  if (pid_ == 0) {
-    // Die with the test: a crashed test must not leave servers behind.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    ::dup2(pipe_fds[1], STDOUT_FILENO);
-    for (auto& e : env) ::putenv(e.data());
-    ::execv(args[0], args.data());
-    std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
-    ::_exit(127);
   }
   ::close(pipe_fds[1]);
   out_fd_ = pipe_fds[0];
@@ -91,6 +147,13 @@ int Subprocess::Wait() {
   }
   reaped_ = true;
   return wait_status_;
+}
+
+bool Subprocess::Exited() {
+  if (reaped_) return true;
+  const pid_t r = ::waitpid(pid_, &wait_status_, WNOHANG);
+  if (r == pid_) reaped_ = true;
+  return reaped_;
 }
 
 std::string TestBinaryDir() {

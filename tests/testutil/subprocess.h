@@ -33,6 +33,8 @@ class Subprocess {
   void Signal(int sig);
   // Waits for the child to exit and returns its wait status (as waitpid).
   int Wait();
+  // True once the child has exited (reaps it; never blocks).
+  bool Exited();
   // Reads and returns the rest of stdout until EOF.
   std::string ReadAll(std::chrono::milliseconds timeout);
 

@@ -1,4 +1,4 @@
-#include "client/crash_point.h"
+#include "tools/cli/crash_point.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -37,6 +37,14 @@ void CrashPoint(const char* name) {
   const std::string msg = std::string("crash point ") + name + " reached: SIGKILL\n";
   (void)::write(STDERR_FILENO, msg.data(), msg.size());
   ::kill(::getpid(), SIGKILL);
+}
+
+bool TestMutation(const char* name) {
+  static const std::string mutations = [] {
+    const char* env = std::getenv("TXMSG_TEST_MUTATION");
+    return std::string(",") + (env ? env : "") + ",";
+  }();
+  return mutations.find(std::string(",") + name + ",") != std::string::npos;
 }
 
 }  // namespace txmsg

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the fault-injection suite alone (it also runs in tools/test.sh, label
+# "fault"). With --soak MINUTES, the random-kill scenario repeats with fresh
+# seeds for that long. TXMSG_FAULT_SEED=N replays a printed seed.
+#   bash tools/fault.sh              # the suite, a few minutes at most
+#   bash tools/fault.sh --soak 30    # plus 30 minutes of random kills
+set -euo pipefail
+cd "$(dirname "$0")/.."
+soak=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --soak) soak=${2:?--soak takes MINUTES}; shift 2 ;;
+    --soak=*) soak=${1#--soak=}; shift ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) echo "fault.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+bash tools/setup-deps.sh
+BUILD_DIR=${BUILD_DIR:-build}
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$BUILD_DIR" -j2
+TXMSG_SOAK_MINUTES=$soak "$BUILD_DIR/tests/fault_suite_test" 2>"$BUILD_DIR/fault-suite.log" | grep -v '^\[' || true
+echo "report: $BUILD_DIR/fault-report.json"
+cat "$BUILD_DIR/fault-report.json"
+grep -q '"violations": 0' "$BUILD_DIR/fault-report.json"
