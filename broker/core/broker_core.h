@@ -109,6 +109,9 @@ class BrokerCore {
   void HandleSubscribe(PeerState& ps, const wire::Frame& f);
   void HandleAck(PeerState& ps, const wire::Frame& f);
   void HandleNack(PeerState& ps, const wire::Frame& f);
+  // The (group, topic) an Ack or Nack names, if `ps` subscribed to it.
+  GroupTopic* SubscribedGroupTopic(PeerState& ps, const std::string& group,
+                                   const std::string& topic);
   GroupTopic& EnsureGroupTopic(const std::string& group, uint32_t topic, bool persist);
   void Pump(GroupTopic& gt);
   void ApplyFailures(GroupTopic& gt,

@@ -170,26 +170,28 @@ void BrokerCore::MarkAcked(GroupTopic& gt, uint64_t id) {
   if (m.unacked_groups == 0) MaybeForget(id);
 }
 
-// Finds the (group, topic) an Ack or Nack names, if this connection is
-// subscribed to it.
-static constexpr uint32_t kNoGroupTopic = UINT32_MAX;
+BrokerCore::GroupTopic* BrokerCore::SubscribedGroupTopic(PeerState& ps, const std::string& group,
+                                                         const std::string& topic) {
+  auto g = name_index_.find(group);
+  auto tn = name_index_.find(topic);
+  if (g == name_index_.end() || tn == name_index_.end()) return nullptr;
+  auto t = topic_by_name_.find(tn->second);
+  if (t == topic_by_name_.end()) return nullptr;
+  auto it = gt_index_.find({g->second, t->second});
+  if (it == gt_index_.end() || ps.FindSub(it->second) == nullptr) return nullptr;
+  return group_topics_[it->second].get();
+}
 
 void BrokerCore::HandleAck(PeerState& ps, const wire::Frame& f) {
   const wire::Ack& req = f.ack();
   const uint64_t corr = f.correlation_id();
-  uint32_t gti = kNoGroupTopic;
-  auto g = name_index_.find(req.group());
-  auto tn = name_index_.find(req.topic());
-  if (g != name_index_.end() && tn != name_index_.end() && topic_by_name_.contains(tn->second)) {
-    auto it = gt_index_.find({g->second, topic_by_name_[tn->second]});
-    if (it != gt_index_.end()) gti = it->second;
-  }
-  if (gti == kNoGroupTopic || ps.FindSub(gti) == nullptr) {
+  GroupTopic* found = SubscribedGroupTopic(ps, req.group(), req.topic());
+  if (found == nullptr) {
     return SendError(ps, corr, wire::ERROR_OUT_OF_ORDER,
                      absl::StrCat("Ack for group '", req.group(), "' topic '", req.topic(),
                                   "' before Subscribe on this connection"));
   }
-  GroupTopic& gt = *group_topics_[gti];
+  GroupTopic& gt = *found;
   CrashPoint("broker.ack_received_before_sync");
   store::StoredAck rec;
   rec.set_group(req.group());
@@ -216,19 +218,13 @@ void BrokerCore::HandleAck(PeerState& ps, const wire::Frame& f) {
 void BrokerCore::HandleNack(PeerState& ps, const wire::Frame& f) {
   const wire::Nack& req = f.nack();
   const uint64_t corr = f.correlation_id();
-  uint32_t gti = kNoGroupTopic;
-  auto g = name_index_.find(req.group());
-  auto tn = name_index_.find(req.topic());
-  if (g != name_index_.end() && tn != name_index_.end() && topic_by_name_.contains(tn->second)) {
-    auto it = gt_index_.find({g->second, topic_by_name_[tn->second]});
-    if (it != gt_index_.end()) gti = it->second;
-  }
-  if (gti == kNoGroupTopic || ps.FindSub(gti) == nullptr) {
+  GroupTopic* found = SubscribedGroupTopic(ps, req.group(), req.topic());
+  if (found == nullptr) {
     return SendError(ps, corr, wire::ERROR_OUT_OF_ORDER,
                      absl::StrCat("Nack for group '", req.group(), "' topic '", req.topic(),
                                   "' before Subscribe on this connection"));
   }
-  GroupTopic& gt = *group_topics_[gti];
+  GroupTopic& gt = *found;
   const uint64_t delay = std::min<uint64_t>(req.delay_ms(), 24ull * 3600 * 1000);
   std::optional<DeliveryQueue::Failure> failure = gt.queue.Nack(req.message_id(), delay, clock_());
   if (failure) {

@@ -15,6 +15,7 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -38,6 +39,9 @@ using testing::Http;
 using testing::WaitFor;
 
 const std::map<int64_t, int64_t> kInitialStock = {{1, 40}, {2, 25}, {3, 1000}};
+// Caps every process must stay under after a run (the runs are small).
+constexpr long long kMaxRssKb = 512 * 1024;
+constexpr size_t kMaxOpenFiles = 512;
 
 int64_t JsonNumber(const std::string& json, const std::string& name) {
   std::smatch m;
@@ -82,6 +86,9 @@ class System {
   uint16_t stock_port() const { return stock_->port(); }
   std::string broker() const { return broker_->address(); }
 
+  pid_t pid(Which w) const {
+    return w == kBroker ? broker_->pid() : w == kOrder ? order_->pid() : stock_->pid();
+  }
   bool Exited(Which w) {
     return w == kBroker ? broker_->exited() : w == kOrder ? order_->exited() : stock_->exited();
   }
@@ -222,6 +229,26 @@ std::vector<std::string> CheckInvariants(System& sys, const std::vector<std::str
   if (Http(sys.stock_port(), "GET", "/healthz").status == 0)
     v.push_back("stock-service does not answer");
   if (!AdminClient::Connect(sys.broker()).ok()) v.push_back("broker does not answer");
+  // 5. Memory and open files under their caps.
+  for (auto w : {System::kBroker, System::kOrder, System::kStock}) {
+    const pid_t pid = sys.pid(w);
+    if (pid <= 0) continue;
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("VmRSS:", 0) == 0 && std::stoll(line.substr(6)) > kMaxRssKb) {
+        v.push_back(absl::StrCat(System::kNames[w], " uses ", line.substr(6), " of memory"));
+      }
+    }
+    size_t fds = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
+         !ec && it != std::filesystem::directory_iterator(); ++it) {
+      ++fds;
+    }
+    if (fds > kMaxOpenFiles)
+      v.push_back(absl::StrCat(System::kNames[w], " holds ", fds, " open files"));
+  }
   // Duplicates (allowed): orders stock-service saw again and answered from tx_log.
   const std::string metrics = Http(sys.stock_port(), "GET", "/metrics").body;
   std::smatch dup;

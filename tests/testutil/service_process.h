@@ -22,6 +22,7 @@ class ServiceProcess {
   // Waits for the process to exit by itself (a crash point); returns status.
   int Wait();
   bool exited() { return !proc_ || proc_->Exited(); }
+  pid_t pid() const { return proc_ ? proc_->pid() : -1; }
   void Signal(int sig) {
     if (proc_) proc_->Signal(sig);
   }
