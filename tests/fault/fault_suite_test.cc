@@ -71,6 +71,12 @@ class System {
     for (const auto& [p, n] : kInitialStock)
       absl::StrAppend(&seed, seed.empty() ? "" : ",", p, ":", n);
     started_ = broker_->Start();
+    if (!started_ && !env_[kBroker].empty()) {
+      // Armed to die while starting (its first segment, say): that is the
+      // crash under test. It comes back disarmed and must recover.
+      ++startup_crashes_;
+      started_ = Restart(kBroker);
+    }
     order_ = std::make_unique<testing::ServiceProcess>(
         std::vector<std::string>{TXMSG_ORDER_BIN, "--broker=" + broker_->address(),
                                  "--db=" + dir_.File("order.db")},
@@ -82,6 +88,7 @@ class System {
     started_ = started_ && stock_->Start() && order_->Start();
   }
   bool started() const { return started_; }
+  int startup_crashes() const { return startup_crashes_; }
   uint16_t order_port() const { return order_->port(); }
   uint16_t stock_port() const { return stock_->port(); }
   std::string broker() const { return broker_->address(); }
@@ -122,6 +129,7 @@ class System {
   std::unique_ptr<testing::ServiceProcess> order_;
   std::unique_ptr<testing::ServiceProcess> stock_;
   bool started_ = false;
+  int startup_crashes_ = 0;
 };
 
 // Orders submitted from a few client threads; records the accepted ones.
@@ -277,7 +285,11 @@ class FaultSuite {
                                const std::function<void(System&, Workload&)>& disturb,
                                std::chrono::milliseconds quiet_timeout = 30s) {
     System sys(env);
-    if (!sys.started()) return {name + ": the system did not start"};
+    if (!sys.started()) {
+      std::printf("  [%s] violation: the system did not start\n", name.c_str());
+      return {name + ": the system did not start"};
+    }
+    report_.kills += sys.startup_crashes();
     Workload load(sys, orders, seed_ + report_.runs);
     std::thread disturber([&] { disturb(sys, load); });
     load.MarkDoneWhenJoined();
