@@ -15,7 +15,7 @@ ABSL_FLAG(int32_t, max_pay_count, 10000, "largest payCount one order may ask for
 int main(int argc, char** argv) {
   const std::vector<std::string> args = txmsg::cli::ParseFlags(
       argc, argv,
-      "order-service: places orders as reliable-message transactions through the txmsg broker.\n"
+      "places orders as reliable-message transactions through the txmsg broker.\n"
       "HTTP: POST /order/submitOrder {\"productId\":1,\"payCount\":2}, GET "
       "/order/orders/{orderNo},\n"
       "GET /order/orders?status=&limit=, GET /healthz, GET /metrics.\n"

@@ -19,7 +19,7 @@ ABSL_FLAG(std::string, seed_stock, "",
 int main(int argc, char** argv) {
   const std::vector<std::string> args = txmsg::cli::ParseFlags(
       argc, argv,
-      "stock-service: deducts stock for orders from the txmsg broker and publishes each outcome.\n"
+      "deducts stock for orders from the txmsg broker and publishes each outcome.\n"
       "HTTP: GET /stock/products/{productId}, PUT /stock/products/{productId} {\"totalCount\": "
       "n},\n"
       "GET /healthz, GET /metrics.\n"

@@ -254,6 +254,9 @@ TEST_F(TxmsgctlTest, UnreachableBrokerBadArgumentsAndBadIdsGiveTheDocumentedExit
   EXPECT_EQ(Ctl({"half", "list", "--older-than", "yesterday"}).code, 2);
   EXPECT_EQ(Ctl({"frobnicate"}).code, 2);
   EXPECT_EQ(Ctl({"--no-such-flag", "stats"}).code, 2);
+  CtlRun help = Ctl({"half", "list", "--help"});
+  EXPECT_EQ(help.code, 0);  // asking for help is not an error
+  EXPECT_NE(help.out.find("--older_than"), std::string::npos) << help.out;
   EXPECT_EQ(Ctl({"half", "show", "987654321"}).code, 1);  // well-formed, unknown to the broker
   CtlRun rolled = Ctl({"half", "show", std::to_string(rolled_)});
   EXPECT_EQ(rolled.code, 1);

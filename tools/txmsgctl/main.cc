@@ -23,7 +23,7 @@ ABSL_FLAG(int32_t, hold, 0, "send --half: stay this many seconds answering check
 namespace {
 
 constexpr char kUsage[] =
-    "txmsgctl: inspect and resolve the txmsg broker's half messages, groups and DLQs.\n\n"
+    "inspects and resolves the txmsg broker's half messages, groups and DLQs.\n\n"
     "Usage: txmsgctl [--broker HOST:PORT] [--json] COMMAND\n\n"
     "Commands:\n"
     "  half list [--group G] [--topic T] [--state pending|discarded] [--older-than 30s]\n"
@@ -63,6 +63,7 @@ bool CheckFlags(int argc, char** argv, std::vector<std::string>* storage) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  txmsg::cli::HandleHelp(argc, argv, kUsage);  // --help exits 0 before the flag check
   std::vector<std::string> storage;
   storage.reserve(static_cast<size_t>(argc));
   if (!CheckFlags(argc, argv, &storage)) return 2;
