@@ -117,22 +117,26 @@ void BrokerConnection::OnConnected() {
   *hello.mutable_hello() = hello_;
   const uint64_t corr = next_corr_++;
   hello.set_correlation_id(corr);
-  outstanding_[corr] =
-      Outstanding{[this](absl::StatusOr<wire::Frame> r) {
-                    if (!r.ok()) {
-                      last_error_ = r.status().ToString();
-                      return;  // Lost() follows, or the broker closes on a refused Hello
-                    }
-                    last_error_.clear();
-                    backoff_ = options_.reconnect_min;
-                    {
-                      absl::MutexLock lock(&ready_mu_);
-                      epoch_.fetch_add(1);
-                      ready_ = true;
-                    }
-                    if (handlers_.on_ready) handlers_.on_ready(epoch_.load());
-                  },
-                  std::chrono::steady_clock::now() + options_.request_timeout};
+  outstanding_[corr] = Outstanding{[this](absl::StatusOr<wire::Frame> r) {
+                                     if (!r.ok()) {
+                                       last_error_ = r.status().ToString();
+                                       // Unanswered (lost on the way): start over on a new
+                                       // connection. Otherwise Lost() is already under way, or
+                                       // the broker refused us and closes the connection.
+                                       if (absl::IsDeadlineExceeded(r.status()))
+                                         Lost("no answer to Hello");
+                                       return;
+                                     }
+                                     last_error_.clear();
+                                     backoff_ = options_.reconnect_min;
+                                     {
+                                       absl::MutexLock lock(&ready_mu_);
+                                       epoch_.fetch_add(1);
+                                       ready_ = true;
+                                     }
+                                     if (handlers_.on_ready) handlers_.on_ready(epoch_.load());
+                                   },
+                                   std::chrono::steady_clock::now() + options_.request_timeout};
   Write(hello);
 }
 

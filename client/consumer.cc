@@ -62,6 +62,12 @@ class ConsumerImpl {
         last_error_ = r.status();
         std::fprintf(stderr, "txmsg consumer: subscribe %s/%s failed: %s\n", options_.topic.c_str(),
                      options_.group.c_str(), std::string(r.status().message()).c_str());
+        if (absl::IsDeadlineExceeded(r.status())) {
+          // The Subscribe or its answer was lost on the way: ask again.
+          conn_->Post([this, epoch] {
+            if (epoch == conn_->epoch()) Subscribe(epoch);
+          });
+        }
       }
     });
   }

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <random>
 #include <regex>
 #include <thread>
@@ -30,6 +31,7 @@
 #include "tests/testutil/broker_process.h"
 #include "tests/testutil/service_process.h"
 #include "tests/testutil/temp_dir.h"
+#include "tools/chaos/chaos_proxy.h"
 
 namespace txmsg {
 namespace {
@@ -61,7 +63,10 @@ class System {
   enum Which { kBroker = 0, kOrder = 1, kStock = 2 };
   static constexpr const char* kNames[] = {"broker", "order-service", "stock-service"};
 
-  explicit System(std::map<Which, std::vector<std::string>> env = {}) : env_(std::move(env)) {
+  // With `chaos`, the services reach the broker through a chaos proxy.
+  explicit System(std::map<Which, std::vector<std::string>> env = {},
+                  std::optional<chaos::ChaosOptions> chaos = std::nullopt)
+      : env_(std::move(env)) {
     broker_ = std::make_unique<testing::BrokerProcess>(
         dir_.File("broker"),
         std::vector<std::string>{"--tx_timeout=300ms", "--check_interval=300ms", "--ack_timeout=1s",
@@ -77,18 +82,25 @@ class System {
       ++startup_crashes_;
       started_ = Restart(kBroker);
     }
+    std::string services_broker = broker_->address();
+    if (chaos && started_) {
+      proxy_ = std::make_unique<chaos::ChaosProxy>(broker_->port(), *chaos);
+      started_ = proxy_->Start().ok();
+      services_broker = "127.0.0.1:" + std::to_string(proxy_->port());
+    }
     order_ = std::make_unique<testing::ServiceProcess>(
-        std::vector<std::string>{TXMSG_ORDER_BIN, "--broker=" + broker_->address(),
+        std::vector<std::string>{TXMSG_ORDER_BIN, "--broker=" + services_broker,
                                  "--db=" + dir_.File("order.db")},
         env_[kOrder]);
     stock_ = std::make_unique<testing::ServiceProcess>(
-        std::vector<std::string>{TXMSG_STOCK_BIN, "--broker=" + broker_->address(),
+        std::vector<std::string>{TXMSG_STOCK_BIN, "--broker=" + services_broker,
                                  "--db=" + dir_.File("stock.db"), "--seed_stock=" + seed},
         env_[kStock]);
     started_ = started_ && stock_->Start() && order_->Start();
   }
   bool started() const { return started_; }
   int startup_crashes() const { return startup_crashes_; }
+  chaos::ChaosProxy* proxy() { return proxy_.get(); }
   uint16_t order_port() const { return order_->port(); }
   uint16_t stock_port() const { return stock_->port(); }
   std::string broker() const { return broker_->address(); }
@@ -126,6 +138,7 @@ class System {
   testing::TempDir dir_;
   std::map<Which, std::vector<std::string>> env_;
   std::unique_ptr<testing::BrokerProcess> broker_;
+  std::unique_ptr<chaos::ChaosProxy> proxy_;
   std::unique_ptr<testing::ServiceProcess> order_;
   std::unique_ptr<testing::ServiceProcess> stock_;
   bool started_ = false;
@@ -263,6 +276,32 @@ std::vector<std::string> CheckInvariants(System& sys, const std::vector<std::str
   if (std::regex_search(metrics, dup, std::regex("txmsg_stock_republished_total ([0-9]+)"))) {
     report->duplicates += std::stoi(dup[1].str());
   }
+  if (!v.empty()) {
+    // What the broker holds, to tell where the messages stopped.
+    if (auto admin = AdminClient::Connect(sys.broker()); admin.ok()) {
+      wire::Frame groups;
+      groups.mutable_list_groups();
+      if (auto r = (*admin)->Call(groups); r.ok()) {
+        for (const auto& g : r->list_groups_ok().groups()) {
+          std::printf(
+              "  broker group %s/%s: delivered=%llu in_flight=%llu acked=%llu lag=%llu "
+              "consumers=%u dlq=%llu\n",
+              g.group().c_str(), g.topic().c_str(), (unsigned long long)g.delivered(),
+              (unsigned long long)g.in_flight(), (unsigned long long)g.acked(),
+              (unsigned long long)g.lag(), g.consumers(), (unsigned long long)g.dlq());
+        }
+      }
+      wire::Frame halves;
+      halves.mutable_list_half();
+      if (auto r = (*admin)->Call(halves); r.ok()) {
+        for (const auto& h : r->list_half_ok().messages()) {
+          std::printf("  broker half %llu tx=%s group=%s state=%d checks=%u\n",
+                      (unsigned long long)h.message_id(), h.tx_id().c_str(),
+                      h.producer_group().c_str(), h.state(), h.checks());
+        }
+      }
+    }
+  }
   report->orders += static_cast<int>(accepted.size());
   report->messages += static_cast<int>(2 * accepted.size());  // order + outcome message each
   return v;
@@ -283,8 +322,9 @@ class FaultSuite {
   std::vector<std::string> Run(const std::string& name,
                                std::map<System::Which, std::vector<std::string>> env, int orders,
                                const std::function<void(System&, Workload&)>& disturb,
-                               std::chrono::milliseconds quiet_timeout = 30s) {
-    System sys(env);
+                               std::chrono::milliseconds quiet_timeout = 30s,
+                               std::optional<chaos::ChaosOptions> chaos = std::nullopt) {
+    System sys(env, chaos);
     if (!sys.started()) {
       std::printf("  [%s] violation: the system did not start\n", name.c_str());
       return {name + ": the system did not start"};
@@ -457,7 +497,26 @@ TEST(FaultSuiteTest, InvariantsHoldUnderEveryFaultAndEveryMutationIsCaught) {
     EXPECT_TRUE(v.empty()) << "bad input";
   }
 
-  // 5. Mutation controls: each breaks a guarantee; the checks must notice.
+  // 5. The network between the services and the broker: frames dropped,
+  // duplicated, held back and overtaken, in both directions. (Cutting every
+  // connection and stalling all traffic through the proxy are not in the
+  // suite yet: with them, orders were left PENDING; see docs/reliability.md.)
+  ++report.scenarios;
+  {
+    chaos::ChaosOptions net;
+    net.drop = 0.01;
+    net.duplicate = 0.05;
+    net.hold = 0.05;
+    net.hold_ms = 150;
+    net.seed = suite.seed();
+    std::vector<std::string> v = suite.Run(
+        "network-chaos", std::map<System::Which, std::vector<std::string>>{}, 80,
+        [](System&, Workload&) {}, std::chrono::milliseconds(60s), net);
+    report.violations += static_cast<int>(v.size());
+    EXPECT_TRUE(v.empty()) << "network chaos";
+  }
+
+  // 6. Mutation controls: each breaks a guarantee; the checks must notice.
   struct Mutation {
     std::string name;
     System::Which process;
