@@ -32,9 +32,8 @@ class ConsumerImpl {
       return absl::OkStatus();
     }
     if (!last_error_.ok()) return last_error_;
-    return conn_->WaitReady(std::chrono::milliseconds(0)).ok()
-               ? absl::DeadlineExceededError("subscription not confirmed in time")
-               : conn_->WaitReady(std::chrono::milliseconds(0));
+    if (conn_->ready()) return absl::DeadlineExceededError("subscription not confirmed in time");
+    return conn_->WaitReady(std::chrono::milliseconds(0));  // says why it is not connected
   }
 
   void Stop() {

@@ -9,7 +9,7 @@
 namespace txmsg {
 namespace internal {
 
-class ProducerImpl : public std::enable_shared_from_this<ProducerImpl> {
+class ProducerImpl {
  public:
   ProducerImpl(ClientOptions options, std::string group, TransactionProducer::CheckHandler check)
       : check_(std::move(check)) {

@@ -32,14 +32,12 @@ OrderService::OrderService(OrderServiceOptions options) : options_(std::move(opt
 OrderService::~OrderService() { Stop(); }
 
 absl::Status OrderService::Start() {
-  absl::StatusOr<std::unique_ptr<sql::Database>> db = sql::Database::Open(options_.db);
-  if (!db.ok()) return db.status();
-  write_db_ = std::move(*db);
-  if (absl::Status s = OrderRepository::CreateSchema(*write_db_); !s.ok()) return s;
-  db = sql::Database::Open(options_.db);
-  if (!db.ok()) return db.status();
-  read_db_ = std::move(*db);
-  writer_ = std::make_unique<sql::BatchWriter>(write_db_.get());
+  absl::StatusOr<sql::ServiceStore> store =
+      sql::OpenServiceStore(options_.db, &OrderRepository::CreateSchema);
+  if (!store.ok()) return store.status();
+  write_db_ = std::move(store->write);
+  read_db_ = std::move(store->read);
+  writer_ = std::move(store->writer);
 
   ClientOptions client;
   client.broker = options_.broker;
@@ -71,9 +69,10 @@ absl::Status OrderService::Start() {
   });
   http_->Route("GET", "/healthz", [this](const http::Request&, http::Responder done) {
     const bool up = producer_->connected();
-    done(http::Response{up ? 200 : 503, absl::StrCat("{\"status\": \"", up ? "ok" : "degraded",
-                                                     "\", \"broker\": \"",
-                                                     up ? "connected" : "disconnected", "\"}\n")});
+    done(http::Response{up ? 200 : 503,
+                        json::Object({{"status", up ? "ok" : "degraded"},
+                                      {"broker", up ? "connected" : "disconnected"}}) +
+                            "\n"});
   });
   http_->Route("GET", "/metrics",
                [this](const http::Request&, http::Responder done) { Metrics(std::move(done)); });
@@ -149,13 +148,10 @@ void OrderService::Submit(const http::Request& req, http::Responder respond) {
               }
               ++submitted_;
               submit_latency_.Observe(Since(start));
-              api::OrderView reply;
-              reply.set_order_no(order->order_no());
-              reply.set_tx_no(order->tx_no());
-              reply.set_status("PENDING");
-              respond(http::Response{
-                  200, absl::StrCat("{\"orderNo\": \"", reply.order_no(), "\", \"txNo\": \"",
-                                    reply.tx_no(), "\", \"status\": \"PENDING\"}\n")});
+              respond(http::Response{200, json::Object({{"orderNo", order->order_no()},
+                                                        {"txNo", order->tx_no()},
+                                                        {"status", "PENDING"}}) +
+                                              "\n"});
             });
       });
 }

@@ -18,17 +18,18 @@ StockService::StockService(StockServiceOptions options) : options_(std::move(opt
 StockService::~StockService() { Stop(); }
 
 absl::Status StockService::Start() {
-  absl::StatusOr<std::unique_ptr<sql::Database>> db = sql::Database::Open(options_.db);
-  if (!db.ok()) return db.status();
-  write_db_ = std::move(*db);
-  if (absl::Status s = StockRepository::CreateSchema(*write_db_); !s.ok()) return s;
-  for (const auto& [product, units] : options_.seed_stock) {
-    if (absl::Status s = StockRepository::SeedStock(*write_db_, product, units); !s.ok()) return s;
-  }
-  db = sql::Database::Open(options_.db);
-  if (!db.ok()) return db.status();
-  read_db_ = std::move(*db);
-  writer_ = std::make_unique<sql::BatchWriter>(write_db_.get());
+  absl::StatusOr<sql::ServiceStore> store =
+      sql::OpenServiceStore(options_.db, [this](sql::Database& db) {
+        if (absl::Status s = StockRepository::CreateSchema(db); !s.ok()) return s;
+        for (const auto& [product, units] : options_.seed_stock) {
+          if (absl::Status s = StockRepository::SeedStock(db, product, units); !s.ok()) return s;
+        }
+        return absl::OkStatus();
+      });
+  if (!store.ok()) return store.status();
+  write_db_ = std::move(store->write);
+  read_db_ = std::move(store->read);
+  writer_ = std::move(store->writer);
 
   ClientOptions client;
   client.broker = options_.broker;
@@ -54,9 +55,10 @@ absl::Status StockService::Start() {
   });
   http_->Route("GET", "/healthz", [this](const http::Request&, http::Responder done) {
     const bool up = producer_->connected() && consumer_->subscribed();
-    done(http::Response{up ? 200 : 503, absl::StrCat("{\"status\": \"", up ? "ok" : "degraded",
-                                                     "\", \"broker\": \"",
-                                                     up ? "connected" : "disconnected", "\"}\n")});
+    done(http::Response{up ? 200 : 503,
+                        json::Object({{"status", up ? "ok" : "degraded"},
+                                      {"broker", up ? "connected" : "disconnected"}}) +
+                            "\n"});
   });
   http_->Route("GET", "/metrics",
                [this](const http::Request&, http::Responder done) { Metrics(std::move(done)); });
@@ -158,7 +160,6 @@ TxOutcome StockService::AnswerCheck(const CheckRequest& check) {
 }
 
 namespace {
-
 bool ProductId(const http::Request& req, int64_t* id) {
   return absl::SimpleAtoi(req.path.substr(std::string("/stock/products/").size()), id) && *id > 0;
 }

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "client/json/proto_json.h"
 
 namespace txmsg::http {
 
@@ -16,30 +17,6 @@ namespace bhttp = beast::http;
 using asio::ip::tcp;
 
 namespace {
-
-std::string JsonEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrCat("\\u00", c < 0x10 ? "0" : "", absl::Hex(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -67,7 +44,7 @@ std::string UrlDecode(std::string_view s) {
 }  // namespace
 
 Response JsonError(int status, const std::string& message) {
-  return Response{status, absl::StrCat("{\"error\": \"", JsonEscape(message), "\"}\n")};
+  return Response{status, json::Object({{"error", message}}) + "\n"};
 }
 
 class Server::Session : public std::enable_shared_from_this<Session> {

@@ -91,6 +91,13 @@ std::string ToJson(const pb::Message& message, Names names, bool pretty) {
   return Print(ToValue(message, names), pretty);
 }
 
+std::string Object(std::initializer_list<std::pair<const char*, std::string>> fields) {
+  pb::Value v;
+  auto& out = *v.mutable_struct_value()->mutable_fields();
+  for (const auto& [k, s] : fields) out[k].set_string_value(s);
+  return Print(v, /*pretty=*/false);
+}
+
 absl::Status Parse(const std::string& text, pb::Message* out) {
   pb::util::JsonParseOptions opts;
   opts.ignore_unknown_fields = true;

@@ -4,7 +4,9 @@
 #ifndef TXMSG_CLIENT_JSON_PROTO_JSON_H_
 #define TXMSG_CLIENT_JSON_PROTO_JSON_H_
 
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 #include <google/protobuf/message.h>
 #include <google/protobuf/struct.pb.h>
@@ -20,6 +22,8 @@ google::protobuf::Value ToValue(const google::protobuf::Message& message, Names 
 // One JSON document; pretty-printed or on one line.
 std::string Print(const google::protobuf::Value& value, bool pretty = true);
 std::string ToJson(const google::protobuf::Message& message, Names names, bool pretty = false);
+// A flat JSON object of string fields, on one line: {"k": "v", ...}.
+std::string Object(std::initializer_list<std::pair<const char*, std::string>> fields);
 // Parses a JSON object into `out` (either name style accepted; unknown
 // fields ignored). The error says what is wrong with the input.
 [[nodiscard]] absl::Status Parse(const std::string& text, google::protobuf::Message* out);

@@ -81,4 +81,18 @@ void BatchWriter::Loop() {
   }
 }
 
+absl::StatusOr<ServiceStore> OpenServiceStore(
+    const std::string& path, const std::function<absl::Status(Database&)>& prepare) {
+  ServiceStore store;
+  absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(path);
+  if (!db.ok()) return db.status();
+  store.write = *std::move(db);
+  if (absl::Status s = prepare(*store.write); !s.ok()) return s;
+  db = Database::Open(path);
+  if (!db.ok()) return db.status();
+  store.read = *std::move(db);
+  store.writer = std::make_unique<BatchWriter>(store.write.get());
+  return store;
+}
+
 }  // namespace txmsg::sql

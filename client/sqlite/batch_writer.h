@@ -10,10 +10,13 @@
 
 #include <deque>
 #include <functional>
+#include <memory>
+#include <string>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "client/sqlite/database.h"
 
@@ -56,6 +59,17 @@ class BatchWriter {
   uint64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
+
+// A service's SQLite file as both services use it: `prepare` (schema, seed
+// data) runs on the write connection, which then belongs to a BatchWriter;
+// a second connection serves reads (WAL lets them run beside the writer).
+struct ServiceStore {
+  std::unique_ptr<Database> write;
+  std::unique_ptr<Database> read;
+  std::unique_ptr<BatchWriter> writer;  // destroy before `write`
+};
+[[nodiscard]] absl::StatusOr<ServiceStore> OpenServiceStore(
+    const std::string& path, const std::function<absl::Status(Database&)>& prepare);
 
 }  // namespace txmsg::sql
 
