@@ -83,6 +83,10 @@ Subprocess::Subprocess(std::vector<std::string> argv, std::vector<std::string> e
       // Die with the test: a crashed test must not leave servers behind.
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       ::dup2(pipe_fds[1], STDOUT_FILENO);
+      // Inherit nothing else: Asio opens sockets without CLOEXEC, and a child
+      // holding a copy of a test's (or the chaos proxy's) connection keeps it
+      // open after the test closes it, so the peer never sees the close.
+      ::close_range(3, ~0U, 0);
       for (auto& e : env) ::putenv(e.data());
       ::execv(args[0], args.data());
       std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
 #include <deque>
 
 #include "absl/strings/str_cat.h"
@@ -33,8 +34,9 @@ struct Pipe {
   tcp::socket* to;
   proto::FrameDecoder decoder{proto::kDefaultMaxFrameSize};
   std::array<char, 64 * 1024> buf;
-  std::deque<std::string> out;
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> out;  // due, frame
   bool writing = false;
+  bool waiting = false;  // a timer will call Flush
 };
 
 class ChaosProxy::Link : public std::enable_shared_from_this<Link> {
@@ -109,21 +111,30 @@ class ChaosProxy::Link : public std::enable_shared_from_this<Link> {
   }
 
   void Send(Pipe& p, std::string frame) {
-    p.out.push_back(std::move(frame));
+    p.out.emplace_back(
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(proxy_.options_.delay_ms),
+        std::move(frame));
     Flush(p);
   }
 
   void Flush(Pipe& p) {
-    if (p.writing || p.out.empty() || closed_) return;
-    if (proxy_.stalled_) {
-      auto timer = std::make_shared<asio::steady_timer>(proxy_.io_, std::chrono::milliseconds(10));
+    if (p.writing || p.waiting || p.out.empty() || closed_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (proxy_.stalled_ || p.out.front().first > now) {
+      // Stalled (look again shortly) or the front frame is not due yet.
+      const auto when = proxy_.stalled_ ? now + std::chrono::milliseconds(10) : p.out.front().first;
+      auto timer = std::make_shared<asio::steady_timer>(proxy_.io_, when);
       auto self = shared_from_this();
-      timer->async_wait([self, &p, timer](const boost::system::error_code&) { self->Flush(p); });
+      p.waiting = true;
+      timer->async_wait([self, &p, timer](const boost::system::error_code&) {
+        p.waiting = false;
+        self->Flush(p);
+      });
       return;
     }
     p.writing = true;
     auto self = shared_from_this();
-    asio::async_write(*p.to, asio::buffer(p.out.front()),
+    asio::async_write(*p.to, asio::buffer(p.out.front().second),
                       [self, &p](const boost::system::error_code& ec, size_t) {
                         p.writing = false;
                         if (ec) return self->Close();
@@ -156,8 +167,9 @@ ChaosProxy::~ChaosProxy() {
 
 absl::Status ChaosProxy::Start() {
   boost::system::error_code ec;
-  const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+  const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), options_.port);
   acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("chaos proxy cannot listen: ", ec.message()));

@@ -25,7 +25,9 @@ struct ChaosOptions {
   double duplicate = 0;  // probability a frame is sent twice
   double hold = 0;       // probability a frame is held back hold_ms (and overtaken)
   int hold_ms = 100;
+  int delay_ms = 0;  // every frame waits this long (order kept): a slow link
   uint64_t seed = 1;
+  uint16_t port = 0;  // port to listen on; 0 picks a free one
 };
 
 class ChaosProxy {
