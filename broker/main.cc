@@ -1,5 +1,8 @@
 // txmsg-broker: parse flags, open the state, serve, stop cleanly on a signal.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include <boost/asio/io_context.hpp>
@@ -13,8 +16,10 @@
 #include "absl/time/time.h"
 #include "broker/core/broker_core.h"
 #include "broker/core/event_log.h"
+#include "broker/log/fault_file_system.h"
 #include "broker/net/metrics_server.h"
 #include "broker/net/server.h"
+#include "tools/cli/crash_point.h"
 #include "tools/cli/usage.h"
 
 ABSL_FLAG(std::string, bind, "127.0.0.1", "address to listen on");
@@ -71,6 +76,38 @@ std::string ValidateFlags() {
   return "";
 }
 
+// Storage faults for the fault suite only, switched on by environment
+// variables (docs/reliability.md); without them the log uses the real file
+// system directly.
+//   TXMSG_TEST_DISK_FULL_FLAG=PATH  while PATH exists, log writes fail as on a full disk
+//   TXMSG_TEST_FSYNC_FAIL_AFTER=N   every fsync after the first N fails (EIO)
+//   TXMSG_TEST_POWER_CUT=1          a crash point first drops every unsynced byte
+txmsg::log::FaultInjectionFileSystem* test_fs = nullptr;
+
+txmsg::log::FileSystem* TestStorageFaults() {
+  const char* full_flag = std::getenv("TXMSG_TEST_DISK_FULL_FLAG");
+  const char* fsync_after = std::getenv("TXMSG_TEST_FSYNC_FAIL_AFTER");
+  const char* power_cut = std::getenv("TXMSG_TEST_POWER_CUT");
+  if (!full_flag && !fsync_after && !power_cut) return txmsg::log::DefaultFileSystem();
+  test_fs = new txmsg::log::FaultInjectionFileSystem();  // lives for the process
+  LogEvent("test storage faults armed:", full_flag ? " disk-full-flag=" : "",
+           full_flag ? full_flag : "", fsync_after ? " fsync-fail-after=" : "",
+           fsync_after ? fsync_after : "", power_cut ? " power-cut" : "");
+  if (full_flag) {
+    const std::string path = full_flag;
+    test_fs->SetDiskFullWhile([path] { return ::access(path.c_str(), F_OK) == 0; });
+  }
+  if (fsync_after) test_fs->SetFailSyncsAfter(std::strtoull(fsync_after, nullptr, 10));
+  if (power_cut) {
+    txmsg::SetBeforeCrash([] {
+      if (test_fs->SimulatePowerCut(/*torn=*/true, static_cast<uint64_t>(::getpid())).ok()) {
+        LogEvent("power cut: every byte not yet synced is gone");
+      }
+    });
+  }
+  return test_fs;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -104,6 +141,7 @@ int main(int argc, char** argv) {
   log_options.dir = absl::GetFlag(FLAGS_data_dir);
   log_options.segment_size = static_cast<uint64_t>(absl::GetFlag(FLAGS_segment_size));
   log_options.repair = absl::GetFlag(FLAGS_repair);
+  log_options.fs = TestStorageFaults();
 
   boost::asio::io_context io(1);
   LogEvent("txmsg-broker starting: data_dir=", log_options.dir);

@@ -4,6 +4,8 @@
 #include "broker/core/broker_core.h"
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 
 #include <boost/asio/post.hpp>
 
@@ -128,15 +130,33 @@ bool BrokerCore::Append(RecordType type, const google::protobuf::Message& payloa
       [this, alive, done = std::move(done)](absl::StatusOr<uint64_t> r) mutable {
         boost::asio::post(io_, [this, alive, done = std::move(done), r = std::move(r)]() mutable {
           if (alive.expired()) return;
-          if (!r.ok()) LogEvent("error: log append failed: ", r.status().ToString());
+          if (!r.ok()) StorageFailed(r.status());
           done(std::move(r));
         });
       });
   if (!s.ok()) {
-    LogEvent("error: log refused an append: ", s.ToString());
+    StorageFailed(s);
     return false;
   }
   return true;
+}
+
+void BrokerCore::StorageFailed(const absl::Status& status) {
+  if (absl::Status broken = log_->health(); !broken.ok()) {
+    LogEvent("fatal: ", broken.ToString(),
+             "; stopping: after a failed write or fsync only what is on disk can be trusted, "
+             "and a restart recovers exactly that");
+    std::fflush(nullptr);
+    std::_Exit(EXIT_FAILURE);
+  }
+  ++metrics_.storage_refusals;
+  ++storage_refusals_unreported_;
+  const uint64_t now = clock_();
+  if (last_storage_report_ms_ != 0 && now - last_storage_report_ms_ < 5000) return;
+  LogEvent("error: cannot store (", storage_refusals_unreported_,
+           " records refused since the last report): ", status.ToString());
+  last_storage_report_ms_ = now;
+  storage_refusals_unreported_ = 0;
 }
 
 void BrokerCore::ScheduleCheck(uint64_t id, uint64_t due_ms) {

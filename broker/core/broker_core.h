@@ -146,6 +146,11 @@ class BrokerCore {
   // (or failed). Returns false (and logs) if the log refused it at once.
   bool Append(RecordType type, const google::protobuf::Message& payload,
               std::function<void(absl::StatusOr<uint64_t>)> done);
+  // A record could not be stored. If the log is broken for good (a failed
+  // fsync or write), the broker stops on the spot: only what is on disk can
+  // be trusted, and a restart recovers exactly that. A full disk (or queue)
+  // is reported, at most every few seconds, and the broker carries on.
+  void StorageFailed(const absl::Status& status);
   void ScheduleCheck(uint64_t id, uint64_t due_ms);
   PeerState* FindPeer(uint64_t peer_id);
   void ReplyTo(uint64_t peer_id, const wire::Frame& frame);
@@ -178,6 +183,8 @@ class BrokerCore {
   uint64_t next_correlation_ = 1;
   uint64_t carrying_ = 0;  // carry-forward appends in flight
   uint64_t last_compaction_ms_ = 0;
+  uint64_t last_storage_report_ms_ = 0;
+  uint64_t storage_refusals_unreported_ = 0;
   // Outcomes of forgotten halves, so a late EndTx is still answered.
   absl::flat_hash_map<uint64_t, wire::HalfState> settled_;
   std::deque<uint64_t> settled_order_;

@@ -56,6 +56,11 @@ std::string RenderPrometheus(const BrokerMetrics& m) {
   Metric(&out, "txmsg_log_fsyncs_total", "counter", "fdatasync calls.", m.log.syncs);
   Metric(&out, "txmsg_log_bytes", "gauge", "Bytes in the log's segment files.", m.log.disk_bytes);
   Metric(&out, "txmsg_log_segments", "gauge", "Segment files.", m.log.segments);
+  Metric(&out, "txmsg_log_disk_full_total", "counter",
+         "Log writes refused because the disk was full.", m.log.disk_full);
+  Metric(&out, "txmsg_storage_refusals_total", "counter",
+         "Records the broker could not store (disk full, append queue full).",
+         m.storage_refusals);
   Metric(&out, "txmsg_log_segments_deleted_total", "counter", "Segments deleted.",
          m.segments_deleted);
   absl::StrAppend(&out,

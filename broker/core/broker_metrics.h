@@ -39,6 +39,7 @@ struct BrokerMetrics {
   uint64_t protocol_errors = 0;
   uint64_t carried = 0;
   uint64_t segments_deleted = 0;
+  uint64_t storage_refusals = 0;  // appends refused or failed: disk full, queue full
   log::LogStats log;
 };
 

@@ -25,9 +25,12 @@ class FaultInjectionFileSystem::FaultWritableFile final : public WritableFile {
     if (epoch_ != fs_->epoch_) return absl::UnavailableError("power cut: " + path_);
     if (fs_->fail_writes_) return absl::InternalError("injected write failure: " + path_);
     std::string_view fits = data;
-    const bool full =
-        fs_->write_budget_ >= 0 && static_cast<int64_t>(data.size()) > fs_->write_budget_;
+    bool full = fs_->write_budget_ >= 0 && static_cast<int64_t>(data.size()) > fs_->write_budget_;
     if (full) fits = data.substr(0, static_cast<size_t>(fs_->write_budget_));
+    if (fs_->disk_full_ && fs_->disk_full_()) {
+      full = true;
+      fits = fits.substr(0, fits.size() / 2);
+    }
     if (absl::Status s = base_->Append(fits); !s.ok()) return s;
     fs_->files_[path_].size += fits.size();
     if (fs_->write_budget_ >= 0) fs_->write_budget_ -= static_cast<int64_t>(fits.size());
@@ -38,7 +41,10 @@ class FaultInjectionFileSystem::FaultWritableFile final : public WritableFile {
   absl::Status Sync() override {
     absl::MutexLock lock(&fs_->mu_);
     if (epoch_ != fs_->epoch_) return absl::UnavailableError("power cut: " + path_);
-    if (fs_->fail_syncs_) return absl::InternalError("fdatasync " + path_ + ": injected I/O error");
+    if (fs_->fail_syncs_ || (fs_->fail_syncs_after_ >= 0 &&
+                             fs_->syncs_ >= static_cast<uint64_t>(fs_->fail_syncs_after_))) {
+      return absl::InternalError("fdatasync " + path_ + ": injected I/O error");
+    }
     if (absl::Status s = base_->Sync(); !s.ok()) return s;
     FileState& st = fs_->files_[path_];
     st.synced = st.size;
@@ -72,6 +78,16 @@ void FaultInjectionFileSystem::SetWriteBudget(int64_t bytes) {
   write_budget_ = bytes;
 }
 
+void FaultInjectionFileSystem::SetFailSyncsAfter(uint64_t n) {
+  absl::MutexLock lock(&mu_);
+  fail_syncs_after_ = static_cast<int64_t>(n);
+}
+
+void FaultInjectionFileSystem::SetDiskFullWhile(std::function<bool()> full) {
+  absl::MutexLock lock(&mu_);
+  disk_full_ = std::move(full);
+}
+
 uint64_t FaultInjectionFileSystem::syncs() const {
   absl::MutexLock lock(&mu_);
   return syncs_;
@@ -103,6 +119,8 @@ void FaultInjectionFileSystem::Restore() {
   absl::MutexLock lock(&mu_);
   fail_syncs_ = fail_writes_ = false;
   write_budget_ = -1;
+  fail_syncs_after_ = -1;
+  disk_full_ = nullptr;
 }
 
 absl::StatusOr<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::OpenAppendable(
@@ -151,6 +169,9 @@ absl::Status FaultInjectionFileSystem::Truncate(const std::string& path, uint64_
   absl::MutexLock lock(&mu_);
   if (absl::Status s = base_->Truncate(path, size); !s.ok()) return s;
   if (auto it = files_.find(path); it != files_.end()) {
+    if (write_budget_ >= 0 && size < it->second.size) {
+      write_budget_ += static_cast<int64_t>(it->second.size - size);  // space freed
+    }
     it->second.size = size;
     it->second.synced = std::min(it->second.synced, size);
   }

@@ -6,6 +6,7 @@
 #define TXMSG_BROKER_LOG_FAULT_FILE_SYSTEM_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -30,6 +31,12 @@ class FaultInjectionFileSystem final : public FileSystem {
   // the limit writes what fits and fails with RESOURCE_EXHAUSTED, as a full
   // disk does. Negative: no limit.
   void SetWriteBudget(int64_t bytes);
+  // Syncs after the first `n` (counted from creation) fail, as a failing disk's do.
+  void SetFailSyncsAfter(uint64_t n);
+  // While `full()` returns true, an append writes half its data and fails
+  // with RESOURCE_EXHAUSTED (a disk someone else filled). For the fault
+  // suite, which fills and frees the disk from outside the process.
+  void SetDiskFullWhile(std::function<bool()> full);
 
   // The power goes out: every file is cut back to what was synced (keeping
   // a random prefix of the unsynced bytes when `torn` is set, as a disk that
@@ -67,6 +74,8 @@ class FaultInjectionFileSystem final : public FileSystem {
   bool fail_syncs_ ABSL_GUARDED_BY(mu_) = false;
   bool fail_writes_ ABSL_GUARDED_BY(mu_) = false;
   int64_t write_budget_ ABSL_GUARDED_BY(mu_) = -1;
+  int64_t fail_syncs_after_ ABSL_GUARDED_BY(mu_) = -1;
+  std::function<bool()> disk_full_ ABSL_GUARDED_BY(mu_);
   uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;  // bumped by each power cut
   uint64_t syncs_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -44,9 +44,12 @@ absl::Status Log::Start(RecoveryReport report) {
     stats_.disk_bytes += meta.size;
   }
   if (segments_.empty()) {
-    absl::StatusOr<std::shared_ptr<Segment>> first = CreateSegment(0);
+    absl::StatusOr<NewSegment> first = CreateSegment(0);
     if (!first.ok()) return first.status();
-    segments_[0] = *first;
+    active_ = first->segment;
+    active_file_ = std::move(first->file);
+    active_size_ = kSegmentHeaderSize;
+    segments_[0] = active_;
     stats_.disk_bytes += kSegmentHeaderSize;
   } else {
     active_ = segments_.rbegin()->second;
@@ -163,6 +166,7 @@ absl::Status Log::FlushActive(const std::string& buffer, size_t records) {
   if (buffer.empty()) return absl::OkStatus();
   const auto start = std::chrono::steady_clock::now();
   absl::Status s = active_file_->Append(buffer);
+  if (absl::IsResourceExhausted(s)) return DiskFull(s);
   if (s.ok() && options_.before_sync) options_.before_sync(buffer);
   if (s.ok()) s = active_file_->Sync();
   const auto us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -188,7 +192,24 @@ absl::Status Log::FlushActive(const std::string& buffer, size_t records) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<Log::Segment>> Log::CreateSegment(uint64_t base) {
+absl::Status Log::DiskFull(const absl::Status& cause) {
+  // O_APPEND: once cut back, the next write lands where this one should have.
+  absl::Status cut = fs_->Truncate(active_->path, active_size_);
+  absl::MutexLock lock(&mu_);
+  if (!cut.ok()) {
+    sticky_ = absl::Status(cause.code(),
+                           absl::StrCat("log is read-only: the disk is full and the partial write "
+                                        "to ",
+                                        active_->path, " could not be cut off (", cut.message(),
+                                        ")"));
+    return sticky_;
+  }
+  ++stats_.disk_full;
+  return absl::ResourceExhaustedError(
+      absl::StrCat("disk full, nothing of this batch was stored: ", cause.message()));
+}
+
+absl::StatusOr<Log::NewSegment> Log::CreateSegment(uint64_t base) {
   const std::string path = options_.dir + "/" + SegmentFileName(base);
   absl::StatusOr<std::unique_ptr<WritableFile>> file = fs_->OpenAppendable(path);
   if (!file.ok()) return file.status();
@@ -203,15 +224,26 @@ absl::StatusOr<std::shared_ptr<Log::Segment>> Log::CreateSegment(uint64_t base) 
   seg->path = path;
   seg->size = kSegmentHeaderSize;
   seg->reader = std::move(*reader);
-  active_file_ = std::move(*file);
-  active_ = seg;
-  active_size_ = kSegmentHeaderSize;
-  return seg;
+  return NewSegment{std::move(seg), std::move(*file)};
 }
 
 absl::Status Log::RollSegment() {
-  if (absl::Status s = active_file_->Close(); !s.ok()) return s;
-  absl::StatusOr<std::shared_ptr<Segment>> next = CreateSegment(active_->base + active_size_);
+  const uint64_t base = active_->base + active_size_;
+  absl::StatusOr<NewSegment> next = CreateSegment(base);
+  if (!next.ok() && absl::IsResourceExhausted(next.status())) {
+    // No room for the next segment: remove what was made of it and stay on
+    // the current one. (If this crashes first, recovery drops the torn file.)
+    const std::string path = options_.dir + "/" + SegmentFileName(base);
+    if (absl::Status del = fs_->DeleteFile(path); del.ok() || absl::IsNotFound(del)) {
+      absl::MutexLock lock(&mu_);
+      ++stats_.disk_full;
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "disk full, cannot start a new log segment: ", next.status().message()));
+    }
+  }
+  if (next.ok()) {
+    if (absl::Status s = active_file_->Close(); !s.ok()) next = s;
+  }
   absl::MutexLock lock(&mu_);
   if (!next.ok()) {
     sticky_ = absl::Status(next.status().code(),
@@ -219,7 +251,10 @@ absl::Status Log::RollSegment() {
                                         next.status().message()));
     return sticky_;
   }
-  segments_[(*next)->base] = *next;
+  active_ = next->segment;
+  active_file_ = std::move(next->file);
+  active_size_ = kSegmentHeaderSize;
+  segments_[base] = active_;
   stats_.segments = segments_.size();
   stats_.disk_bytes += kSegmentHeaderSize;
   return absl::OkStatus();

@@ -4,9 +4,12 @@
 // Appends from any thread are queued; one writer thread takes everything
 // queued (up to a batch cap), writes it with one write call and makes it
 // durable with one fdatasync, then completes each append with the record's
-// position. While one fdatasync runs, the next batch fills. A failed write or
-// fsync makes the log refuse every later append (sticky error): nothing is
-// retried in a way that could pretend it worked.
+// position. While one fdatasync runs, the next batch fills. A failed fsync,
+// or a write that fails for any reason but a full disk, makes the log refuse
+// every later append (sticky error): nothing is retried in a way that could
+// pretend it worked. A full disk is not sticky: the batch fails, its partial
+// write is cut off again, and the next batch tries anew (so the log resumes
+// by itself once space is freed).
 //
 // Records are read back by position (pread; bodies are never held in RAM)
 // or scanned in order. Whole segments can be deleted when the caller no
@@ -79,6 +82,7 @@ struct LogStats {
   uint64_t sync_latency[kSyncLatencyBuckets] = {};
   uint64_t segments = 0;
   uint64_t disk_bytes = 0;
+  uint64_t disk_full = 0;  // batches refused because the disk was full
 };
 
 class Log {
@@ -145,9 +149,17 @@ class Log {
   void WriteBatch(std::vector<Pending>& batch);
   // Writes and syncs `buffer` to the active segment.
   absl::Status FlushActive(const std::string& buffer, size_t records);
-  // Seals the active segment and creates the next one.
+  // Seals the active segment and creates the next one. On a full disk the
+  // active segment stays active (and over its size) until a later roll works.
   absl::Status RollSegment();
-  absl::StatusOr<std::shared_ptr<Segment>> CreateSegment(uint64_t base);
+  struct NewSegment {
+    std::shared_ptr<Segment> segment;
+    std::unique_ptr<WritableFile> file;
+  };
+  absl::StatusOr<NewSegment> CreateSegment(uint64_t base);
+  // A write failed for lack of space: cuts the active segment back to its
+  // durable size. Returns the error for the batch (sticky if the cut fails).
+  absl::Status DiskFull(const absl::Status& cause);
   void Fail(std::vector<Pending>& batch, size_t from, const absl::Status& status);
   std::shared_ptr<Segment> FindSegment(uint64_t position) const;
 

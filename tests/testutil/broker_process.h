@@ -35,6 +35,8 @@ class BrokerProcess {
   void set_env(std::vector<std::string> env) { env_ = std::move(env); }
   // True if the process has exited by itself (a crash point, say).
   bool exited() { return !proc_ || proc_->Exited(); }
+  // Waits for the process to end by itself; its status (as waitpid).
+  int Wait() { return proc_ ? proc_->Wait() : -1; }
   void Signal(int sig) {
     if (proc_) proc_->Signal(sig);
   }

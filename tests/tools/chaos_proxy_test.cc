@@ -6,6 +6,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -27,7 +28,10 @@ class EchoServer {
         boost::system::error_code ec;
         tcp::socket s = acceptor_.accept(ec);
         if (ec) return;
-        workers_.emplace_back([sock = std::make_shared<tcp::socket>(std::move(s))] {
+        auto sock = std::make_shared<tcp::socket>(std::move(s));
+        std::lock_guard<std::mutex> lock(mu_);
+        sockets_.push_back(sock);
+        workers_.emplace_back([sock] {
           std::array<char, 4096> buf;
           boost::system::error_code e;
           while (true) {
@@ -43,7 +47,9 @@ class EchoServer {
     thread_.join();
     boost::system::error_code ignored;
     acceptor_.close(ignored);
-    for (auto& w : workers_) w.detach();  // they end when the proxy closes
+    // The workers use io_: end them before it goes.
+    for (auto& s : sockets_) ::shutdown(s->native_handle(), SHUT_RDWR);
+    for (auto& w : workers_) w.join();
   }
   uint16_t port() const { return acceptor_.local_endpoint().port(); }
 
@@ -51,6 +57,8 @@ class EchoServer {
   asio::io_context io_;
   tcp::acceptor acceptor_;
   std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::shared_ptr<tcp::socket>> sockets_;
   std::vector<std::thread> workers_;
 };
 

@@ -28,7 +28,11 @@ Armed* Parse() {
   return a;
 }
 
+void (*before_crash)() = nullptr;
+
 }  // namespace
+
+void SetBeforeCrash(void (*fn)()) { before_crash = fn; }
 
 void CrashPoint(const char* name) {
   static Armed* const armed = Parse();
@@ -36,6 +40,7 @@ void CrashPoint(const char* name) {
   if (armed->hits.fetch_add(1) + 1 != armed->nth) return;
   const std::string msg = std::string("crash point ") + name + " reached: SIGKILL\n";
   (void)::write(STDERR_FILENO, msg.data(), msg.size());
+  if (before_crash != nullptr) before_crash();
   ::kill(::getpid(), SIGKILL);
 }
 

@@ -10,6 +10,11 @@ namespace txmsg {
 
 void CrashPoint(const char* name);
 
+// Runs `fn` when a crash point fires, just before the process dies (the
+// broker's power-cut switch drops every unsynced byte there). Set once,
+// before any crash point can fire.
+void SetBeforeCrash(void (*fn)());
+
 // Test-only mutations that break a guarantee on purpose, so the fault suite
 // can prove it notices: TXMSG_TEST_MUTATION=name[,name]. Known names:
 //   ack_before_fsync   broker: completes log appends before writing them

@@ -324,12 +324,12 @@ TEST(LogTest, FailedFsyncIsStickyAndRefusesEveryLaterAppend) {
   EXPECT_FALSE(log->Append(1, "later", [](auto) {}).ok());
 }
 
-TEST(LogTest, FullDiskFailsTheAppendAndIsSticky) {
+TEST(LogTest, FullDiskFailsTheBatchCutsItsPartialWriteAndResumesWhenSpaceIsFreed) {
   TempDir tmp;
   FaultInjectionFileSystem fs;
   LogOptions o = Options(tmp.path());
   o.fs = &fs;
-  uint64_t first = 0;
+  uint64_t first = 0, third = 0;
   {
     ASSERT_OK_AND_ASSIGN(auto log, Log::Open(o));
     ASSERT_OK_AND_ASSIGN(first, log->AppendAndWait(1, PayloadFor(1)));
@@ -337,13 +337,62 @@ TEST(LogTest, FullDiskFailsTheAppendAndIsSticky) {
     auto full = log->AppendAndWait(1, PayloadFor(2));
     ASSERT_FALSE(full.ok());
     EXPECT_EQ(full.status().code(), absl::StatusCode::kResourceExhausted) << full.status();
-    fs.SetWriteBudget(-1);
-    EXPECT_FALSE(log->AppendAndWait(1, PayloadFor(3)).ok());
+    EXPECT_NE(full.status().message().find("disk full"), std::string_view::npos);
+    EXPECT_OK(log->health());  // not sticky: nothing half-done is left behind
+    EXPECT_EQ(log->stats().disk_full, 1u);
+    // Still full: refused again, and the partial write is cut each time.
+    EXPECT_FALSE(log->AppendAndWait(1, PayloadFor(2)).ok());
+    fs.SetWriteBudget(-1);  // space is freed
+    ASSERT_OK_AND_ASSIGN(third, log->AppendAndWait(1, PayloadFor(3)));
+    ASSERT_OK_AND_ASSIGN(Record r, log->Read(third));
+    EXPECT_EQ(r.payload, PayloadFor(3));
   }
-  // After a restart the half-written record is cut and the first one stays.
+  // After a restart: the records that succeeded, nothing of those that failed.
   ASSERT_OK_AND_ASSIGN(auto r, OpenAndReplay(Options(tmp.path())));
-  ASSERT_EQ(r.records.size(), 1u);
+  ASSERT_EQ(r.records.size(), 2u);
   EXPECT_EQ(r.records.at(first), PayloadFor(1));
+  EXPECT_EQ(r.records.at(third), PayloadFor(3));
+  EXPECT_EQ(r.log->recovery_report().cut_bytes, 0u);  // the cut left no torn tail
+}
+
+TEST(LogTest, FullDiskAtASegmentRollKeepsTheActiveSegmentAndRollsLater) {
+  TempDir tmp;
+  FaultInjectionFileSystem fs;
+  LogOptions o = Options(tmp.path(), 1024);
+  o.fs = &fs;
+  std::vector<uint64_t> written;
+  {
+    ASSERT_OK_AND_ASSIGN(auto log, Log::Open(o));
+    // Fill the first segment to just below its size.
+    while (log->durable_end() + 2 * (kRecordHeaderSize + PayloadFor(0).size()) < 1024) {
+      ASSERT_OK_AND_ASSIGN(uint64_t p, log->AppendAndWait(1, PayloadFor(written.size())));
+      written.push_back(p);
+    }
+    bool disk_full = true;
+    fs.SetDiskFullWhile([&] { return disk_full; });
+    int refused = 0;
+    for (int i = 0; i < 5; ++i) {
+      auto r = log->AppendAndWait(1, PayloadFor(written.size()));
+      if (!r.ok()) {
+        EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
+        ++refused;
+      } else {
+        written.push_back(*r);
+      }
+    }
+    EXPECT_EQ(refused, 5);  // writes and the new segment's header both fail
+    EXPECT_OK(log->health());
+    EXPECT_EQ(SegmentFiles(tmp.path()).size(), 1u);  // no half-made segment left
+    disk_full = false;
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_OK_AND_ASSIGN(uint64_t p, log->AppendAndWait(1, PayloadFor(written.size())));
+      written.push_back(p);
+    }
+    EXPECT_GT(log->Segments().size(), 1u);
+  }
+  ASSERT_OK_AND_ASSIGN(auto r, OpenAndReplay(Options(tmp.path(), 1024)));
+  ASSERT_EQ(r.records.size(), written.size());
+  for (size_t i = 0; i < written.size(); ++i) EXPECT_EQ(r.records.at(written[i]), PayloadFor(i));
 }
 
 TEST(LogTest, DeletesOnlySealedSegmentsEntirelyBeforeThePosition) {

@@ -1,0 +1,121 @@
+// The broker against failing storage, as its users see it: a corrupt sealed
+// segment stops the start with the file and offset named (until --repair), a
+// full disk refuses writes with a clear error while everything else goes on
+// and resumes once space is freed, and a failed fsync stops the broker so
+// that a restart recovers exactly what was acknowledged.
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "broker/log/log_format.h"
+#include "tests/broker/broker_test_fixture.h"
+#include "tests/testutil/subprocess.h"
+
+namespace txmsg::testing_broker {
+namespace {
+
+std::vector<std::string> Segments(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() == ".log") out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void FlipBit(const std::string& path, uint64_t offset) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(offset));
+  char c = 0;
+  f.get(c);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.put(static_cast<char>(c ^ 0x10));
+}
+
+TEST_F(BrokerTest, CorruptSealedSegmentStopsTheStartWithFileAndOffsetUntilRepair) {
+  StartBroker({"--segment_size=4096", "--tx_timeout=1h"});
+  auto producer = Producer();
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_OK(producer->SendHalf(Msg("pending-" + std::to_string(i)), "tx-" + std::to_string(i)));
+  }
+  producer.reset();
+  broker_->Kill();
+  const std::vector<std::string> segments = Segments(tmp_.File("data"));
+  ASSERT_GE(segments.size(), 2u);
+  FlipBit(segments[0], log::kSegmentHeaderSize + log::kRecordHeaderSize + 5);
+
+  testing::Subprocess refused({"/bin/sh", "-c",
+                               std::string(TXMSG_BROKER_BIN) + " --port=0 --data_dir=" +
+                                   tmp_.File("data") + " 2>&1"});
+  const std::string out = refused.ReadAll(20s);
+  const int status = refused.Wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+  EXPECT_NE(out.find("corrupt log segment " + segments[0] + " at offset"), std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("listening"), std::string::npos) << out;
+
+  StartBroker({"--segment_size=4096", "--tx_timeout=1h", "--repair"});
+  // What the damaged segment held from the bad record on is set aside (some
+  // of it may live on in copies carried forward); everything after it is there.
+  EXPECT_GT(Stats().pending_half(), 0u);
+  bool kept_aside = false;
+  for (const auto& e : std::filesystem::directory_iterator(tmp_.File("data")))
+    kept_aside |= e.path().filename().string().find(".corrupt-") != std::string::npos;
+  EXPECT_TRUE(kept_aside);
+}
+
+TEST_F(BrokerTest, FullDiskRefusesWritesClearlyKeepsServingAndResumesWhenFreed) {
+  const std::string full = tmp_.File("disk-is-full");
+  broker_ = std::make_unique<BrokerProcess>(tmp_.File("data"));
+  broker_->set_env({"TXMSG_TEST_DISK_FULL_FLAG=" + full});
+  ASSERT_TRUE(broker_->Start());
+  auto producer = Producer();
+  ASSERT_OK(producer->Send(Msg("before")));
+
+  std::ofstream(full) << "full";
+  absl::Status during = producer->Send(Msg("during")).status();
+  EXPECT_EQ(during.code(), absl::StatusCode::kUnavailable) << during;
+  EXPECT_NE(during.message().find("disk full"), std::string_view::npos) << during;
+  auto half = producer->SendHalf(Msg("half-during"), "tx-during");
+  EXPECT_FALSE(half.ok());
+  EXPECT_EQ(Stats().pending_half(), 0u);  // still answering, nothing half-stored
+  EXPECT_FALSE(broker_->exited());
+
+  std::filesystem::remove(full);
+  ASSERT_OK(producer->Send(Msg("after")));
+  // The log holds exactly what was acknowledged, across a restart too.
+  ASSERT_TRUE(broker_->Restart());
+  Inbox inbox;
+  auto consumer = Subscribe(inbox);
+  ASSERT_TRUE(inbox.WaitFor("after"));
+  EXPECT_EQ(inbox.Count("before"), 1u);
+  EXPECT_EQ(inbox.Count("during"), 0u);
+  EXPECT_EQ(inbox.Count("half-during"), 0u);
+}
+
+TEST_F(BrokerTest, FailedFsyncStopsTheBrokerAndARestartRecoversWhatWasAcknowledged) {
+  broker_ = std::make_unique<BrokerProcess>(tmp_.File("data"));
+  broker_->set_env({"TXMSG_TEST_FSYNC_FAIL_AFTER=12"});
+  ASSERT_TRUE(broker_->Start());
+  auto producer = Producer();
+  std::vector<std::string> acknowledged;
+  for (int i = 0; i < 100; ++i) {
+    const std::string body = "m-" + std::to_string(i);
+    if (!producer->Send(Msg(body)).ok()) break;
+    acknowledged.push_back(body);
+  }
+  ASSERT_FALSE(acknowledged.empty());
+  ASSERT_LT(acknowledged.size(), 100u) << "the fsync never failed";
+  const int status = broker_->Wait();  // it stops by itself
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+
+  broker_->set_env({});
+  ASSERT_TRUE(broker_->Start());
+  Inbox inbox;
+  auto consumer = Subscribe(inbox);
+  for (const std::string& body : acknowledged) EXPECT_TRUE(inbox.WaitFor(body)) << body;
+}
+
+}  // namespace
+}  // namespace txmsg::testing_broker
