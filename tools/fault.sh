@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the fault-injection suite alone (it also runs in tools/test.sh, label
-# "fault"). With --soak MINUTES, the random-kill scenario repeats with fresh
-# seeds for that long. TXMSG_FAULT_SEED=N replays a printed seed.
-#   bash tools/fault.sh              # the suite, a few minutes at most
-#   bash tools/fault.sh --soak 30    # plus 30 minutes of random kills
+# "fault"). With --soak MINUTES, every scenario but the mutation controls
+# repeats, a fresh seed each pass, for that long. TXMSG_FAULT_SEED=N replays a
+# printed seed; TXMSG_FAULT_ONLY=storage,network runs only those scenarios.
+#   bash tools/fault.sh              # the suite, about a minute
+#   bash tools/fault.sh --soak 30    # 30 minutes of passes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 soak=0
