@@ -117,14 +117,17 @@ void BrokerConnection::OnConnected() {
   *hello.mutable_hello() = hello_;
   const uint64_t corr = next_corr_++;
   hello.set_correlation_id(corr);
-  outstanding_[corr] = Outstanding{[this](absl::StatusOr<wire::Frame> r) {
+  outstanding_[corr] = Outstanding{[this, gen = gen_](absl::StatusOr<wire::Frame> r) {
                                      if (!r.ok()) {
                                        last_error_ = r.status().ToString();
-                                       // Unanswered (lost on the way): start over on a new
-                                       // connection. Otherwise Lost() is already under way, or
-                                       // the broker refused us and closes the connection.
-                                       if (absl::IsDeadlineExceeded(r.status()))
-                                         Lost("no answer to Hello");
+                                       // Unanswered, or answered with an error (say, a
+                                       // duplicate of our Hello answered before the lost
+                                       // HelloOk): this connection will never be ready, so
+                                       // start over on a new one, with backoff. Unless
+                                       // Lost() is what failed it.
+                                       if (gen == gen_ && !stopped_)
+                                         Lost(absl::StrCat("Hello not accepted: ",
+                                                           r.status().message()));
                                        return;
                                      }
                                      last_error_.clear();

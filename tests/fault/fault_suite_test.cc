@@ -514,7 +514,7 @@ TEST(FaultSuiteTest, InvariantsHoldUnderEveryFaultAndEveryMutationIsCaught) {
       }
     }
 
-    // 4. Hostile input while orders flow: random frames, huge lengths, idle
+    // 4. Hostile input while orders flow: random and mutated frames, huge lengths, idle
     // connections, a consumer that never reads, malformed HTTP.
     if (scenario("bad-input")) {
       std::vector<std::string> v = suite.Run("bad-input", {}, 60, [&](System& s, Workload&) {
@@ -533,6 +533,34 @@ TEST(FaultSuiteTest, InvariantsHoldUnderEveryFaultAndEveryMutationIsCaught) {
             for (char& c : junk) c = static_cast<char>(rng());
             if (i % 4 == 0) junk = std::string("\x7f\xff\xff\xff", 4) + junk;  // huge length
             boost::asio::write(*sock, boost::asio::buffer(junk), ec);
+          } else if (i % 4 == 1 && !ec) {
+            // Valid frames with a few bytes changed (the frame length kept):
+            // unparsable bodies, wrong fields, odd values. Own names, so no
+            // mutant reaches the services.
+            std::vector<wire::Frame> frames(3);
+            frames[0].mutable_hello()->set_version(wire::PROTOCOL_VERSION_1);
+            frames[0].mutable_hello()->set_role(wire::ROLE_PRODUCER);
+            frames[0].mutable_hello()->set_producer_group("mutant-group");
+            frames[0].mutable_hello()->set_client_id("mutant");
+            frames[1].set_correlation_id(1);
+            frames[1].mutable_send_half()->set_tx_id("mutant-tx");
+            frames[1].mutable_send_half()->mutable_content()->set_topic("mutant-topic");
+            frames[1].mutable_send_half()->mutable_content()->set_body("mutant body");
+            frames[2].set_correlation_id(2);
+            frames[2].mutable_end_tx()->set_message_id(1 + rng() % 100000);
+            frames[2].mutable_end_tx()->set_tx_id("mutant-tx");
+            frames[2].mutable_end_tx()->set_outcome(wire::TX_COMMIT);
+            std::string bytes;
+            for (const wire::Frame& f : frames) {
+              std::string body = f.SerializeAsString();
+              for (int flips = 1 + static_cast<int>(rng() % 3); flips > 0; --flips)
+                body[rng() % body.size()] ^= static_cast<char>(1 + rng() % 255);
+              const uint32_t n = static_cast<uint32_t>(body.size());
+              bytes += {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                        static_cast<char>(n >> 8), static_cast<char>(n)};
+              bytes += body;
+            }
+            boost::asio::write(*sock, boost::asio::buffer(bytes), ec);
           }
           idle.push_back(std::move(sock));
         }
