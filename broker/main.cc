@@ -150,6 +150,11 @@ int main(int argc, char** argv) {
     LogEvent("cannot open ", log_options.dir, ": ", core.status().ToString());
     std::fprintf(stderr, "txmsg-broker: cannot open %s: %s\n", log_options.dir.c_str(),
                  std::string(core.status().message()).c_str());
+    if (absl::IsDataLoss(core.status()) && !log_options.repair) {
+      std::fprintf(stderr,
+                   "txmsg-broker: acknowledged data is damaged; --repair starts anyway, cutting "
+                   "the segment at the damage and keeping the cut bytes beside it\n");
+    }
     return 1;
   }
 

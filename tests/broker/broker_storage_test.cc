@@ -53,6 +53,7 @@ TEST_F(BrokerTest, CorruptSealedSegmentStopsTheStartWithFileAndOffsetUntilRepair
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
   EXPECT_NE(out.find("corrupt log segment " + segments[0] + " at offset"), std::string::npos)
       << out;
+  EXPECT_NE(out.find("--repair"), std::string::npos) << out;
   EXPECT_EQ(out.find("listening"), std::string::npos) << out;
 
   StartBroker({"--segment_size=4096", "--tx_timeout=1h", "--repair"});
