@@ -112,6 +112,18 @@ class BrokerTest : public ::testing::Test {
     if (!r.ok()) return std::nullopt;
     return r->show_half_ok().half();
   }
+  // True once `group` has acked everything delivered on `topic` and nothing
+  // waits: a handled message is not acked until its ack reaches the broker.
+  bool AllAcked(const std::string& group, const std::string& topic = "topic_txmsg") {
+    wire::Frame f;
+    f.mutable_list_groups();
+    auto r = Admin()->Call(f);
+    if (!r.ok()) return false;
+    for (const auto& g : r->list_groups_ok().groups()) {
+      if (g.group() == group && g.topic() == topic) return g.in_flight() == 0 && g.lag() == 0;
+    }
+    return false;
+  }
   // A send-through-delivery round trip: once it arrives, everything the
   // broker did before it was sent has been done.
   void Barrier(TransactionProducer& p, Inbox& inbox) {
