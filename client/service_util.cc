@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "client/json/proto_json.h"
 
 namespace txmsg::service {
 
@@ -48,6 +49,13 @@ std::string PromLine(const std::string& name, const std::string& type, const std
                      double value, const std::string& labels) {
   return absl::StrCat("# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n", name, labels,
                       " ", value, "\n");
+}
+
+http::Response HealthResponse(bool broker_up) {
+  return http::Response{broker_up ? 200 : 503,
+                        json::Object({{"status", broker_up ? "ok" : "degraded"},
+                                      {"broker", broker_up ? "connected" : "disconnected"}}) +
+                            "\n"};
 }
 
 }  // namespace txmsg::service

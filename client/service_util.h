@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "client/http/http_server.h"
+
 namespace txmsg::service {
 
 // A random (version 4) UUID. Thread-safe.
@@ -29,6 +31,10 @@ class LatencyHistogram {
 // "# HELP/# TYPE" + one sample line.
 std::string PromLine(const std::string& name, const std::string& type, const std::string& help,
                      double value, const std::string& labels = "");
+
+// The answer to GET /healthz: 200 {"status":"ok","broker":"connected"} while
+// the service's broker clients are up, 503 "degraded"/"disconnected" if not.
+http::Response HealthResponse(bool broker_up);
 
 }  // namespace txmsg::service
 

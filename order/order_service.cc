@@ -68,11 +68,7 @@ absl::Status OrderService::Start() {
     ListOrders(r, std::move(done));
   });
   http_->Route("GET", "/healthz", [this](const http::Request&, http::Responder done) {
-    const bool up = producer_->connected();
-    done(http::Response{up ? 200 : 503,
-                        json::Object({{"status", up ? "ok" : "degraded"},
-                                      {"broker", up ? "connected" : "disconnected"}}) +
-                            "\n"});
+    done(service::HealthResponse(producer_->connected()));
   });
   http_->Route("GET", "/metrics",
                [this](const http::Request&, http::Responder done) { Metrics(std::move(done)); });

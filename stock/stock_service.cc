@@ -54,11 +54,7 @@ absl::Status StockService::Start() {
     PutProduct(r, std::move(done));
   });
   http_->Route("GET", "/healthz", [this](const http::Request&, http::Responder done) {
-    const bool up = producer_->connected() && consumer_->subscribed();
-    done(http::Response{up ? 200 : 503,
-                        json::Object({{"status", up ? "ok" : "degraded"},
-                                      {"broker", up ? "connected" : "disconnected"}}) +
-                            "\n"});
+    done(service::HealthResponse(producer_->connected() && consumer_->subscribed()));
   });
   http_->Route("GET", "/metrics",
                [this](const http::Request&, http::Responder done) { Metrics(std::move(done)); });

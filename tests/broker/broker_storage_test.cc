@@ -10,28 +10,11 @@
 
 #include "broker/log/log_format.h"
 #include "tests/broker/broker_test_fixture.h"
+#include "tests/broker/log/log_test_util.h"
 #include "tests/testutil/subprocess.h"
 
 namespace txmsg::testing_broker {
 namespace {
-
-std::vector<std::string> Segments(const std::string& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    if (e.path().extension() == ".log") out.push_back(e.path().string());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-void FlipBit(const std::string& path, uint64_t offset) {
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(offset));
-  char c = 0;
-  f.get(c);
-  f.seekp(static_cast<std::streamoff>(offset));
-  f.put(static_cast<char>(c ^ 0x10));
-}
 
 TEST_F(BrokerTest, CorruptSealedSegmentStopsTheStartWithFileAndOffsetUntilRepair) {
   StartBroker({"--segment_size=4096", "--tx_timeout=1h"});
@@ -41,18 +24,18 @@ TEST_F(BrokerTest, CorruptSealedSegmentStopsTheStartWithFileAndOffsetUntilRepair
   }
   producer.reset();
   broker_->Kill();
-  const std::vector<std::string> segments = Segments(tmp_.File("data"));
+  const std::map<std::string, uint64_t> segments = log::testing::SegmentFiles(tmp_.File("data"));
   ASSERT_GE(segments.size(), 2u);
-  FlipBit(segments[0], log::kSegmentHeaderSize + log::kRecordHeaderSize + 5);
+  const std::string first = segments.begin()->first;
+  log::testing::FlipBit(first, log::kSegmentHeaderSize + log::kRecordHeaderSize + 5);
 
-  testing::Subprocess refused({"/bin/sh", "-c",
-                               std::string(TXMSG_BROKER_BIN) + " --port=0 --data_dir=" +
-                                   tmp_.File("data") + " 2>&1"});
+  testing::Subprocess refused(
+      {"/bin/sh", "-c",
+       std::string(TXMSG_BROKER_BIN) + " --port=0 --data_dir=" + tmp_.File("data") + " 2>&1"});
   const std::string out = refused.ReadAll(20s);
   const int status = refused.Wait();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
-  EXPECT_NE(out.find("corrupt log segment " + segments[0] + " at offset"), std::string::npos)
-      << out;
+  EXPECT_NE(out.find("corrupt log segment " + first + " at offset"), std::string::npos) << out;
   EXPECT_NE(out.find("--repair"), std::string::npos) << out;
   EXPECT_EQ(out.find("listening"), std::string::npos) << out;
 

@@ -67,6 +67,12 @@ class ChaosProxy::Link : public std::enable_shared_from_this<Link> {
     proxy_.links_.erase(shared_from_this());
   }
 
+  // Picks up whatever waited out a stall.
+  void Resume() {
+    Flush(up_);
+    Flush(down_);
+  }
+
  private:
   void Read(Pipe& p) {
     auto self = shared_from_this();
@@ -118,12 +124,10 @@ class ChaosProxy::Link : public std::enable_shared_from_this<Link> {
   }
 
   void Flush(Pipe& p) {
-    if (p.writing || p.waiting || p.out.empty() || closed_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (proxy_.stalled_ || p.out.front().first > now) {
-      // Stalled (look again shortly) or the front frame is not due yet.
-      const auto when = proxy_.stalled_ ? now + std::chrono::milliseconds(10) : p.out.front().first;
-      auto timer = std::make_shared<asio::steady_timer>(proxy_.io_, when);
+    // While stalled, frames wait in order; SetStall(false) flushes again.
+    if (p.writing || p.waiting || p.out.empty() || closed_ || proxy_.stalled_) return;
+    if (p.out.front().first > std::chrono::steady_clock::now()) {  // not due yet
+      auto timer = std::make_shared<asio::steady_timer>(proxy_.io_, p.out.front().first);
       auto self = shared_from_this();
       p.waiting = true;
       timer->async_wait([self, &p, timer](const boost::system::error_code&) {
@@ -188,6 +192,15 @@ void ChaosProxy::DoAccept() {
       link->Start();
     }
     DoAccept();
+  });
+}
+
+void ChaosProxy::SetStall(bool stall) {
+  asio::post(io_, [this, stall] {
+    stalled_ = stall;
+    if (stall) return;
+    auto links = links_;
+    for (const auto& l : links) l->Resume();
   });
 }
 

@@ -42,7 +42,7 @@ class ChaosProxy {
   // Closes every relayed connection now (clients reconnect through it).
   void CutAll();
   // While stalled, nothing is forwarded (frames wait, in order).
-  void SetStall(bool stall) { stalled_ = stall; }
+  void SetStall(bool stall);
 
   struct Stats {
     uint64_t frames = 0, dropped = 0, duplicated = 0, held = 0, cuts = 0;
@@ -61,7 +61,7 @@ class ChaosProxy {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::thread thread_;
   uint16_t port_ = 0;
-  std::atomic<bool> stalled_{false};
+  bool stalled_ = false;                   // network thread only
   std::set<std::shared_ptr<Link>> links_;  // network thread only
   std::atomic<uint64_t> frames_{0}, dropped_{0}, duplicated_{0}, held_{0}, cuts_{0};
   uint64_t rng_state_;

@@ -4,9 +4,9 @@
 // suite uses the same proxy in-process.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <optional>
 
 #include "absl/flags/flag.h"
 #include "client/signals.h"
@@ -78,10 +78,21 @@ int main(int argc, char** argv) {
   const sigset_t stop = txmsg::service::StopSignals();
   auto next_cut = Clock::now() + cut_every;
   auto next_stall = Clock::now() + stall_every;
-  std::optional<Clock::time_point> stall_ends;
+  bool stalled = false;
+  Clock::time_point stall_ends;
   while (true) {
-    const timespec tick{0, 10'000'000};
-    if (sigtimedwait(&stop, nullptr, &tick) > 0) break;
+    // Sleep until the next cut or stall edge (or a stop signal).
+    auto next = Clock::now() + std::chrono::hours(1);
+    if (cut_every.count() > 0) next = std::min(next, next_cut);
+    if (stalled)
+      next = std::min(next, stall_ends);
+    else if (stall_every.count() > 0)
+      next = std::min(next, next_stall);
+    const auto wait = std::max(next - Clock::now(), Clock::duration::zero());
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(wait);
+    const timespec timeout{static_cast<time_t>(secs.count()),
+                           static_cast<long>(std::chrono::nanoseconds(wait - secs).count())};
+    if (sigtimedwait(&stop, nullptr, &timeout) > 0) break;
     const auto now = Clock::now();
     if (cut_every.count() > 0 && now >= next_cut) {
       proxy.CutAll();
@@ -89,15 +100,16 @@ int main(int argc, char** argv) {
       std::printf("cut every connection\n");
       std::fflush(stdout);
     }
-    if (stall_every.count() > 0 && !stall_ends && now >= next_stall) {
+    if (stall_every.count() > 0 && !stalled && now >= next_stall) {
       proxy.SetStall(true);
+      stalled = true;
       stall_ends = now + stall_for;
       std::printf("stalled\n");
       std::fflush(stdout);
     }
-    if (stall_ends && now >= *stall_ends) {
+    if (stalled && now >= stall_ends) {
       proxy.SetStall(false);
-      stall_ends.reset();
+      stalled = false;
       next_stall = now + stall_every;
       std::printf("flowing again\n");
       std::fflush(stdout);

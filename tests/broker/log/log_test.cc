@@ -16,20 +16,11 @@
 namespace txmsg::log {
 namespace {
 
+using testing::FlipBit;
 using testing::OpenAndReplay;
 using testing::PayloadFor;
 using testing::SegmentFiles;
 using txmsg::testing::TempDir;
-
-void FlipBit(const std::string& path, uint64_t offset, int bit = 3) {
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(offset));
-  char c;
-  f.get(c);
-  c ^= static_cast<char>(1 << bit);
-  f.seekp(static_cast<std::streamoff>(offset));
-  f.put(c);
-}
 
 LogOptions Options(const std::string& dir, uint64_t segment_size = 64 << 20) {
   LogOptions o;

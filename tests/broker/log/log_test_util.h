@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 
@@ -35,6 +36,17 @@ inline absl::StatusOr<Replayed> OpenAndReplay(LogOptions options) {
   if (!log.ok()) return log.status();
   out.log = std::move(*log);
   return out;
+}
+
+// Flips one bit of the byte at `offset` in the file at `path`.
+inline void FlipBit(const std::string& path, uint64_t offset, int bit = 3) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(offset));
+  char c;
+  f.get(c);
+  c ^= static_cast<char>(1 << bit);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.put(c);
 }
 
 // Segment files of `dir`, by name.
