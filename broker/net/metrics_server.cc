@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "tools/cli/listen.h"
 
 namespace txmsg::broker {
 
@@ -67,17 +68,8 @@ MetricsServer::MetricsServer(asio::io_context& io, std::string bind, uint16_t po
     : acceptor_(io), bind_(std::move(bind)), port_(port), render_(std::move(render)) {}
 
 absl::Status MetricsServer::Start() {
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(bind_, ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("bad bind address '", bind_, "'"));
-  const tcp::endpoint endpoint(address, port_);
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot serve metrics on ", bind_, ":", port_, ": ", ec.message()));
+  if (absl::Status s = cli::Listen(acceptor_, bind_, port_); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("metrics: ", s.message()));
   }
   port_ = acceptor_.local_endpoint().port();
   DoAccept();

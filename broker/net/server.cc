@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "broker/core/event_log.h"
 #include "proto/frame_codec.h"
+#include "tools/cli/listen.h"
 
 namespace txmsg::broker {
 
@@ -15,18 +16,7 @@ Server::Server(asio::io_context& io, BrokerCore& core, ServerOptions options)
     : io_(io), core_(core), options_(std::move(options)), acceptor_(io) {}
 
 absl::Status Server::Start() {
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(options_.bind, ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("bad bind address '", options_.bind, "'"));
-  const tcp::endpoint endpoint(address, options_.port);
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options_.bind, ":", options_.port, ": ", ec.message()));
-  }
+  if (absl::Status s = cli::Listen(acceptor_, options_.bind, options_.port); !s.ok()) return s;
   port_ = acceptor_.local_endpoint().port();
   DoAccept();
   return absl::OkStatus();

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "client/json/proto_json.h"
+#include "tools/cli/listen.h"
 
 namespace txmsg::http {
 
@@ -161,18 +162,7 @@ void Server::Dispatch(const Request& req, Responder respond) const {
 }
 
 absl::Status Server::Start() {
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(bind_, ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("bad bind address '", bind_, "'"));
-  const tcp::endpoint endpoint(address, port_);
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", bind_, ":", port_, ": ", ec.message()));
-  }
+  if (absl::Status s = cli::Listen(acceptor_, bind_, port_); !s.ok()) return s;
   port_ = acceptor_.local_endpoint().port();
   DoAccept();
   thread_ = std::thread([this] { io_.run(); });

@@ -11,47 +11,6 @@
 
 namespace txmsg::testing {
 
-bool ServiceProcess::Start() {
-  // Port 0 first, then the same port again on restarts.
-  std::vector<std::string> argv = argv_;
-  argv.push_back("--port=" + std::to_string(port_));
-  proc_ = std::make_unique<Subprocess>(argv, env_);
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    auto line = proc_->ReadLine(std::chrono::seconds(20));
-    if (line && line->find("listening on ") != std::string::npos) {
-      port_ = static_cast<uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
-      return true;
-    }
-    proc_->Wait();
-    if (port_ == 0) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // old socket still closing
-    proc_ = std::make_unique<Subprocess>(argv, env_);
-  }
-  return false;
-}
-
-void ServiceProcess::Kill() {
-  if (!proc_) return;
-  proc_->Signal(SIGKILL);
-  proc_->Wait();
-  proc_.reset();
-}
-
-int ServiceProcess::Terminate() {
-  if (!proc_) return -1;
-  proc_->Signal(SIGTERM);
-  const int status = proc_->Wait();
-  proc_.reset();
-  return status;
-}
-
-int ServiceProcess::Wait() {
-  if (!proc_) return -1;
-  const int status = proc_->Wait();
-  proc_.reset();
-  return status;
-}
-
 HttpResult Http(uint16_t port, const std::string& method, const std::string& target,
                 const std::string& body) {
   namespace beast = boost::beast;

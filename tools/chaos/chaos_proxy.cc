@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "proto/frame_codec.h"
+#include "tools/cli/listen.h"
 
 namespace txmsg::chaos {
 
@@ -170,13 +171,9 @@ ChaosProxy::~ChaosProxy() {
 }
 
 absl::Status ChaosProxy::Start() {
-  boost::system::error_code ec;
-  const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), options_.port);
-  acceptor_.open(ep.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(ep, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("chaos proxy cannot listen: ", ec.message()));
+  if (absl::Status s = cli::Listen(acceptor_, "127.0.0.1", options_.port); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("chaos proxy: ", s.message()));
+  }
   port_ = acceptor_.local_endpoint().port();
   DoAccept();
   thread_ = std::thread([this] { io_.run(); });
