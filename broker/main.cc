@@ -19,8 +19,8 @@
 #include "broker/log/fault_file_system.h"
 #include "broker/net/metrics_server.h"
 #include "broker/net/server.h"
-#include "tools/cli/crash_point.h"
-#include "tools/cli/usage.h"
+#include "base/crash_point.h"
+#include "base/flags.h"
 
 ABSL_FLAG(std::string, bind, "127.0.0.1", "address to listen on");
 ABSL_FLAG(int32_t, port, 9876, "TCP port for clients (0: pick a free one and print it)");
@@ -111,7 +111,7 @@ txmsg::log::FileSystem* TestStorageFaults() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::vector<std::string> args = txmsg::cli::ParseFlags(
+  const std::vector<std::string> args = txmsg::base::ParseFlags(
       argc, argv,
       "The txmsg broker: transactional (half) messages with check-back, and at-least-once "
       "delivery to consumer groups.\nUsage: txmsg-broker [--port 9876] [--data_dir DIR] [flags]");

@@ -2,9 +2,9 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
-#include "client/signals.h"
+#include "base/signals.h"
 #include "order/order_service.h"
-#include "tools/cli/usage.h"
+#include "base/flags.h"
 
 ABSL_FLAG(int32_t, port, 8081, "HTTP port (0: pick a free one and print it)");
 ABSL_FLAG(std::string, bind, "127.0.0.1", "HTTP listen address");
@@ -13,7 +13,7 @@ ABSL_FLAG(std::string, db, "./order.db", "SQLite database file (created if missi
 ABSL_FLAG(int32_t, max_pay_count, 10000, "largest payCount one order may ask for");
 
 int main(int argc, char** argv) {
-  const std::vector<std::string> args = txmsg::cli::ParseFlags(
+  const std::vector<std::string> args = txmsg::base::ParseFlags(
       argc, argv,
       "places orders as reliable-message transactions through the txmsg broker.\n"
       "HTTP: POST /order/submitOrder {\"productId\":1,\"payCount\":2}, GET "
@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "order-service: --port must be 0-65535 and --max_pay_count >= 1\n");
     return 2;
   }
-  txmsg::service::BlockStopSignals();
+  txmsg::base::BlockStopSignals();
   txmsg::order::OrderServiceOptions o;
   o.port = static_cast<uint16_t>(port);
   o.bind = absl::GetFlag(FLAGS_bind);
@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   }
   std::printf("order-service listening on %s:%u\n", o.bind.c_str(), service.port());
   std::fflush(stdout);
-  const int sig = txmsg::service::WaitForStopSignal();
+  const int sig = txmsg::base::WaitForStopSignal();
   std::fprintf(stderr, "order-service: signal %d, stopping\n", sig);
   service.Stop();
   return 0;

@@ -1,6 +1,8 @@
 #include "order/order_repository.h"
 
-#include "client/sqlite/tx_log.h"
+#include "service/contract.h"
+
+#include "service/db/tx_log.h"
 
 namespace txmsg::order {
 
@@ -68,7 +70,7 @@ absl::StatusOr<bool> OrderRepository::ApplyOutcome(Database& db, const std::stri
       " WHERE order_no = ? AND status = 'PENDING'");
   if (!st.ok()) return st.status();
   absl::Status s = (*st)
-                       ->Bind(1, std::string(confirmed ? "CONFIRMED" : "CANCELLED"))
+                       ->Bind(1, std::string(confirmed ? contract::kConfirmed : contract::kCancelled))
                        .Bind(2, reason)
                        .Bind(3, sql::NowMs())
                        .Bind(4, order_no)
@@ -139,7 +141,7 @@ absl::StatusOr<std::map<std::string, int64_t>> OrderRepository::CountByStatus(Da
   absl::StatusOr<Statement*> st =
       db.Prepare("SELECT status, COUNT(*) FROM \"order\" GROUP BY status");
   if (!st.ok()) return st.status();
-  std::map<std::string, int64_t> out = {{"PENDING", 0}, {"CONFIRMED", 0}, {"CANCELLED", 0}};
+  std::map<std::string, int64_t> out = {{contract::kPending, 0}, {contract::kConfirmed, 0}, {contract::kCancelled, 0}};
   while (true) {
     absl::StatusOr<bool> row = (*st)->Step();
     if (!row.ok()) return row.status();

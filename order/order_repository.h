@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "client/sqlite/database.h"
+#include "service/db/database.h"
 #include "txmsg/http_api.pb.h"
 #include "txmsg/types.h"
 

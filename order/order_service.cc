@@ -5,10 +5,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "client/json/proto_json.h"
-#include "client/sqlite/tx_log.h"
+#include "proto/json/proto_json.h"
+#include "service/db/tx_log.h"
 #include "order/order_repository.h"
-#include "tools/cli/crash_point.h"
+#include "base/crash_point.h"
+#include "base/crash_points.h"
 #include "txmsg/events.pb.h"
 #include "txmsg/http_api.pb.h"
 
@@ -43,7 +44,7 @@ absl::Status OrderService::Start() {
   client.broker = options_.broker;
   client.client_id = absl::StrCat("order-service:", options_.port);
   producer_ = std::make_unique<TransactionProducer>(
-      client, kProducerGroup, [this](const CheckRequest& c) { return AnswerCheck(c); });
+      client, contract::kOrderProducerGroup, [this](const CheckRequest& c) { return AnswerCheck(c); });
   if (absl::Status s = producer_->Start(std::chrono::seconds(5)); !s.ok()) {
     std::fprintf(stderr, "order-service: %s; retrying in the background\n", s.ToString().c_str());
   }
@@ -51,9 +52,9 @@ absl::Status OrderService::Start() {
     OnOutcome(std::move(d), std::move(done));
   };
   rollback_consumer_ = std::make_unique<Consumer>(
-      ConsumerOptions{client, kRollbackTopic, kOutcomeGroup, 512}, Consumer::AsyncHandler(handler));
+      ConsumerOptions{client, contract::kRollbackTopic, contract::kOrderOutcomeGroup, 512}, Consumer::AsyncHandler(handler));
   confirm_consumer_ = std::make_unique<Consumer>(
-      ConsumerOptions{client, kConfirmTopic, kOutcomeGroup, 512}, Consumer::AsyncHandler(handler));
+      ConsumerOptions{client, contract::kConfirmTopic, contract::kOrderOutcomeGroup, 512}, Consumer::AsyncHandler(handler));
   (void)rollback_consumer_->Start(std::chrono::milliseconds(0));
   (void)confirm_consumer_->Start(std::chrono::milliseconds(0));
 
@@ -105,7 +106,7 @@ void OrderService::Submit(const http::Request& req, http::Responder respond) {
   order->set_tx_no(service::NewUuid());
   order->set_product_id(body.product_id());
   order->set_pay_count(body.pay_count());
-  order->set_status("PENDING");
+  order->set_status(contract::kPending);
 
   events::OrderPlaced event;
   event.set_tx_no(order->tx_no());
@@ -113,7 +114,7 @@ void OrderService::Submit(const http::Request& req, http::Responder respond) {
   event.set_product_id(order->product_id());
   event.set_pay_count(order->pay_count());
   Message msg;
-  msg.topic = kOrderTopic;
+  msg.topic = contract::kOrderTopic;
   msg.key = order->order_no();
   msg.body = event.SerializeAsString();
 
@@ -125,14 +126,14 @@ void OrderService::Submit(const http::Request& req, http::Responder respond) {
           return respond(http::JsonError(503, "the broker cannot take the order right now: " +
                                                   std::string(id.status().message())));
         }
-        CrashPoint("order.half_acked_before_local_tx");
+        CrashPoint(crash_points::kOrderHalfAckedBeforeLocalTx);
         // 2. The local transaction: order PENDING + tx_log, one commit (batched).
         order->set_create_time_ms(sql::NowMs());
         order->set_update_time_ms(order->create_time_ms());
         writer_->Submit(
             [order](sql::Database& db) { return OrderRepository::InsertPendingOrder(db, *order); },
             [this, order, id = *id, respond, start](absl::Status stored) {
-              if (stored.ok()) CrashPoint("order.local_tx_committed_before_end_tx");
+              if (stored.ok()) CrashPoint(crash_points::kOrderLocalTxCommittedBeforeEndTx);
               // 3. Tell the broker. If this is lost, the check-back finds tx_log.
               producer_->EndTxAsync(id, order->tx_no(),
                                     stored.ok() ? TxOutcome::kCommit : TxOutcome::kRollback,
@@ -146,14 +147,14 @@ void OrderService::Submit(const http::Request& req, http::Responder respond) {
               submit_latency_.Observe(Since(start));
               respond(http::Response{200, json::Object({{"orderNo", order->order_no()},
                                                         {"txNo", order->tx_no()},
-                                                        {"status", "PENDING"}}) +
+                                                        {"status", contract::kPending}}) +
                                               "\n"});
             });
       });
 }
 
 TxOutcome OrderService::AnswerCheck(const CheckRequest& check) {
-  CrashPoint("order.answering_check");
+  CrashPoint(crash_points::kOrderAnsweringCheck);
   TxOutcome outcome = TxOutcome::kUnknown;
   absl::Status s = writer_->Run([&](sql::Database& db) {
     absl::StatusOr<TxOutcome> r = OrderRepository::ResolveCheck(db, check.tx_id);
@@ -179,8 +180,13 @@ void OrderService::OnOutcome(Delivery d, std::function<void(ConsumeResult)> done
     return done(ConsumeResult::Success());  // retrying cannot fix it
   }
   const bool confirmed = outcome.outcome() == events::STOCK_DEDUCTED;
-  const std::string reason =
-      confirmed ? "" : std::string(events::StockOutcomeKind_Name(outcome.outcome())).substr(6);
+  const std::optional<std::string_view> cancel_reason = contract::CancelReason(outcome.outcome());
+  if (!confirmed && !cancel_reason) {
+    std::fprintf(stderr, "order-service: dropping outcome message %llu with unknown outcome %d\n",
+                 static_cast<unsigned long long>(d.message_id), static_cast<int>(outcome.outcome()));
+    return done(ConsumeResult::Success());  // retrying cannot fix it
+  }
+  const std::string reason(cancel_reason.value_or(""));
   writer_->Submit(
       [outcome, confirmed, reason](sql::Database& db) {
         return OrderRepository::ApplyOutcome(db, outcome.order_no(), confirmed, reason).status();
@@ -204,7 +210,7 @@ void OrderService::GetOrder(const http::Request& req, http::Responder respond) {
 void OrderService::ListOrders(const http::Request& req, http::Responder respond) {
   std::string status;
   if (auto it = req.query.find("status"); it != req.query.end()) status = it->second;
-  if (!status.empty() && status != "PENDING" && status != "CONFIRMED" && status != "CANCELLED") {
+  if (!status.empty() && !contract::IsOrderStatus(status)) {
     return respond(http::JsonError(400, "status must be PENDING, CONFIRMED or CANCELLED"));
   }
   int limit = 100;
@@ -222,34 +228,30 @@ void OrderService::ListOrders(const http::Request& req, http::Responder respond)
 }
 
 void OrderService::Metrics(http::Responder respond) {
-  std::string out;
+  base::PrometheusWriter w;
   absl::StatusOr<std::map<std::string, int64_t>> counts = OrderRepository::CountByStatus(*read_db_);
-  absl::StrAppend(&out, "# HELP txmsg_orders Orders by status.\n# TYPE txmsg_orders gauge\n");
+  w.Family("txmsg_orders", "gauge", "Orders by status.");
   if (counts.ok()) {
     for (const auto& [status, n] : *counts) {
-      absl::StrAppend(&out, "txmsg_orders{status=\"", status, "\"} ", n, "\n");
+      w.Sample("txmsg_orders", absl::StrCat("{status=\"", status, "\"}"), static_cast<uint64_t>(n));
     }
   }
-  absl::StrAppend(
-      &out,
-      service::PromLine("txmsg_orders_submitted_total", "counter", "Orders accepted (HTTP 200).",
-                        static_cast<double>(submitted_.load())),
-      service::PromLine("txmsg_orders_rejected_total", "counter",
-                        "Orders refused as bad input (400).",
-                        static_cast<double>(rejected_.load())),
-      service::PromLine("txmsg_orders_unavailable_total", "counter",
-                        "Orders refused because the broker or database could not take them (503).",
-                        static_cast<double>(unavailable_.load())),
-      service::PromLine("txmsg_messages_handled_total", "counter",
-                        "Stock outcome messages applied.", static_cast<double>(outcomes_.load())),
-      "# HELP txmsg_checks_answered_total Check-backs answered.\n"
-      "# TYPE txmsg_checks_answered_total counter\n",
-      "txmsg_checks_answered_total{outcome=\"commit\"} ", checks_commit_.load(), "\n",
-      "txmsg_checks_answered_total{outcome=\"rollback\"} ", checks_rollback_.load(), "\n",
-      submit_latency_.Render("txmsg_submit_seconds", "Order submission, request to answer."),
-      outcome_latency_.Render("txmsg_outcome_handler_seconds",
-                              "Outcome message, receipt to commit."));
-  respond(http::Response{200, out, "text/plain; version=0.0.4"});
+  w.Metric("txmsg_orders_submitted_total", "counter", "Orders accepted (HTTP 200).",
+           submitted_.load());
+  w.Metric("txmsg_orders_rejected_total", "counter", "Orders refused as bad input (400).",
+           rejected_.load());
+  w.Metric("txmsg_orders_unavailable_total", "counter",
+           "Orders refused because the broker or database could not take them (503).",
+           unavailable_.load());
+  w.Metric("txmsg_messages_handled_total", "counter", "Stock outcome messages applied.",
+           outcomes_.load());
+  w.Family("txmsg_checks_answered_total", "counter", "Check-backs answered.");
+  w.Sample("txmsg_checks_answered_total", "{outcome=\"commit\"}", checks_commit_.load());
+  w.Sample("txmsg_checks_answered_total", "{outcome=\"rollback\"}", checks_rollback_.load());
+  w.Append(submit_latency_.Render("txmsg_submit_seconds", "Order submission, request to answer."));
+  w.Append(outcome_latency_.Render("txmsg_outcome_handler_seconds",
+                                   "Outcome message, receipt to commit."));
+  respond(http::Response{200, w.text(), "text/plain; version=0.0.4"});
 }
 
 }  // namespace txmsg::order

@@ -10,20 +10,16 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "client/http/http_server.h"
-#include "client/service_util.h"
-#include "client/sqlite/batch_writer.h"
-#include "client/sqlite/database.h"
+#include "service/http/http_server.h"
+#include "base/prometheus.h"
+#include "service/contract.h"
+#include "service/service_util.h"
+#include "service/db/batch_writer.h"
+#include "service/db/database.h"
 #include "txmsg/consumer.h"
 #include "txmsg/producer.h"
 
 namespace txmsg::order {
-
-inline constexpr char kOrderTopic[] = "topic_txmsg";
-inline constexpr char kProducerGroup[] = "tx_order_group";
-inline constexpr char kRollbackTopic[] = "topic_tx_rollback_msg";
-inline constexpr char kConfirmTopic[] = "topic_tx_confirm_msg";
-inline constexpr char kOutcomeGroup[] = "tx_order_outcome_group";
 
 struct OrderServiceOptions {
   std::string bind = "127.0.0.1";
@@ -70,8 +66,8 @@ class OrderService {
   std::atomic<uint64_t> outcomes_{0};
   std::atomic<uint64_t> checks_commit_{0};
   std::atomic<uint64_t> checks_rollback_{0};
-  service::LatencyHistogram submit_latency_;
-  service::LatencyHistogram outcome_latency_;
+  base::LatencyHistogram submit_latency_;
+  base::LatencyHistogram outcome_latency_;
 };
 
 }  // namespace txmsg::order

@@ -4,9 +4,9 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "client/signals.h"
+#include "base/signals.h"
 #include "stock/stock_service.h"
-#include "tools/cli/usage.h"
+#include "base/flags.h"
 
 ABSL_FLAG(int32_t, port, 8082, "HTTP port (0: pick a free one and print it)");
 ABSL_FLAG(std::string, bind, "127.0.0.1", "HTTP listen address");
@@ -17,7 +17,7 @@ ABSL_FLAG(std::string, seed_stock, "",
           "keep their stock; PUT /stock/products/{id} changes it)");
 
 int main(int argc, char** argv) {
-  const std::vector<std::string> args = txmsg::cli::ParseFlags(
+  const std::vector<std::string> args = txmsg::base::ParseFlags(
       argc, argv,
       "deducts stock for orders from the txmsg broker and publishes each outcome.\n"
       "HTTP: GET /stock/products/{productId}, PUT /stock/products/{productId} {\"totalCount\": "
@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
     }
     o.seed_stock[product] = units;
   }
-  txmsg::service::BlockStopSignals();
+  txmsg::base::BlockStopSignals();
   o.port = static_cast<uint16_t>(port);
   o.bind = absl::GetFlag(FLAGS_bind);
   o.broker = absl::GetFlag(FLAGS_broker);
@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   }
   std::printf("stock-service listening on %s:%u\n", o.bind.c_str(), service.port());
   std::fflush(stdout);
-  const int sig = txmsg::service::WaitForStopSignal();
+  const int sig = txmsg::base::WaitForStopSignal();
   std::fprintf(stderr, "stock-service: signal %d, stopping\n", sig);
   service.Stop();
   return 0;

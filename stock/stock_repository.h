@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "absl/status/statusor.h"
-#include "client/sqlite/database.h"
+#include "service/db/database.h"
 #include "txmsg/events.pb.h"
 
 namespace txmsg::stock {

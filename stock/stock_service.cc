@@ -6,9 +6,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "client/json/proto_json.h"
+#include "proto/json/proto_json.h"
 #include "stock/stock_repository.h"
-#include "tools/cli/crash_point.h"
+#include "base/crash_point.h"
+#include "base/crash_points.h"
 #include "txmsg/http_api.pb.h"
 
 namespace txmsg::stock {
@@ -35,12 +36,12 @@ absl::Status StockService::Start() {
   client.broker = options_.broker;
   client.client_id = absl::StrCat("stock-service:", options_.port);
   producer_ = std::make_unique<TransactionProducer>(
-      client, kProducerGroup, [this](const CheckRequest& c) { return AnswerCheck(c); });
+      client, contract::kStockProducerGroup, [this](const CheckRequest& c) { return AnswerCheck(c); });
   if (absl::Status s = producer_->Start(std::chrono::seconds(5)); !s.ok()) {
     std::fprintf(stderr, "stock-service: %s; retrying in the background\n", s.ToString().c_str());
   }
   consumer_ = std::make_unique<Consumer>(
-      ConsumerOptions{client, kOrderTopic, kConsumerGroup, options_.max_unacked},
+      ConsumerOptions{client, contract::kOrderTopic, contract::kStockConsumerGroup, options_.max_unacked},
       Consumer::AsyncHandler([this](Delivery d, std::function<void(ConsumeResult)> done) {
         OnOrder(std::move(d), std::move(done));
       }));
@@ -83,12 +84,12 @@ void StockService::OnOrder(Delivery d, std::function<void(ConsumeResult)> done) 
     done(ConsumeResult::Success());
     std::thread([this, order] {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      CrashPoint("stock.received_before_tx");
+      CrashPoint(crash_points::kStockReceivedBeforeTx);
       Process(order, [](ConsumeResult) {});
     }).detach();
     return;
   }
-  CrashPoint("stock.received_before_tx");
+  CrashPoint(crash_points::kStockReceivedBeforeTx);
   Process(order, std::move(done));
 }
 
@@ -115,7 +116,7 @@ void StockService::Process(std::shared_ptr<events::OrderPlaced> order,
         if (*fresh) ++(outcome->outcome() == events::STOCK_DEDUCTED ? deducted_ : refused_);
         handler_latency_.Observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-        CrashPoint("stock.deducted_before_publish");
+        CrashPoint(crash_points::kStockDeductedBeforePublish);
         // The deduction is committed; publish its outcome, then ack the order.
         Publish(*outcome, done);
       });
@@ -124,16 +125,16 @@ void StockService::Process(std::shared_ptr<events::OrderPlaced> order,
 void StockService::Publish(const events::StockOutcome& outcome,
                            std::function<void(ConsumeResult)> done) {
   Message m;
-  m.topic = outcome.outcome() == events::STOCK_DEDUCTED ? kConfirmTopic : kRollbackTopic;
+  m.topic = outcome.outcome() == events::STOCK_DEDUCTED ? contract::kConfirmTopic : contract::kRollbackTopic;
   m.key = outcome.order_no();
   m.body = outcome.SerializeAsString();
-  const std::string tx_id = kOutcomeTxPrefix + outcome.tx_no();
+  const std::string tx_id = contract::kOutcomeTxPrefix + outcome.tx_no();
   producer_->SendHalfAsync(std::move(m), tx_id, [this, tx_id, done](absl::StatusOr<uint64_t> id) {
     if (!id.ok()) return done(ConsumeResult::RetryLater(500));  // the order comes again
     // The local transaction already committed (tx_log has it): commit. If
     // this EndTx is lost, the check-back finds tx_log and commits.
     producer_->EndTxAsync(*id, tx_id, TxOutcome::kCommit, [done](absl::StatusOr<EndTxResult>) {
-      CrashPoint("stock.published_before_ack");
+      CrashPoint(crash_points::kStockPublishedBeforeAck);
       done(ConsumeResult::Success());
     });
   });
@@ -141,8 +142,8 @@ void StockService::Publish(const events::StockOutcome& outcome,
 
 TxOutcome StockService::AnswerCheck(const CheckRequest& check) {
   ++checks_;
-  if (check.tx_id.rfind(kOutcomeTxPrefix, 0) != 0) return TxOutcome::kRollback;
-  const std::string tx_no = check.tx_id.substr(std::string(kOutcomeTxPrefix).size());
+  if (check.tx_id.rfind(contract::kOutcomeTxPrefix, 0) != 0) return TxOutcome::kRollback;
+  const std::string tx_no = check.tx_id.substr(std::string(contract::kOutcomeTxPrefix).size());
   bool found = false;
   absl::Status s = writer_->Run([&](sql::Database& db) {
     absl::StatusOr<bool> r = StockRepository::HasTx(db, tx_no);
@@ -199,25 +200,18 @@ void StockService::PutProduct(const http::Request& req, http::Responder respond)
 }
 
 void StockService::Metrics(http::Responder respond) {
-  respond(http::Response{
-      200,
-      absl::StrCat(
-          service::PromLine("txmsg_messages_handled_total", "counter", "Order messages applied.",
-                            static_cast<double>(handled_.load())),
-          service::PromLine("txmsg_stock_deducted_total", "counter",
-                            "Orders whose stock was deducted.",
-                            static_cast<double>(deducted_.load())),
-          service::PromLine("txmsg_stock_refused_total", "counter",
-                            "Orders refused (insufficient stock or unknown product).",
-                            static_cast<double>(refused_.load())),
-          service::PromLine("txmsg_stock_republished_total", "counter",
-                            "Redelivered orders whose stored outcome was published again.",
-                            static_cast<double>(republished_.load())),
-          service::PromLine("txmsg_checks_answered_total", "counter", "Check-backs answered.",
-                            static_cast<double>(checks_.load())),
-          handler_latency_.Render("txmsg_order_handler_seconds",
-                                  "Order message, receipt to commit.")),
-      "text/plain; version=0.0.4"});
+  base::PrometheusWriter w;
+  w.Metric("txmsg_messages_handled_total", "counter", "Order messages applied.", handled_.load());
+  w.Metric("txmsg_stock_deducted_total", "counter", "Orders whose stock was deducted.",
+           deducted_.load());
+  w.Metric("txmsg_stock_refused_total", "counter",
+           "Orders refused (insufficient stock or unknown product).", refused_.load());
+  w.Metric("txmsg_stock_republished_total", "counter",
+           "Redelivered orders whose stored outcome was published again.", republished_.load());
+  w.Metric("txmsg_checks_answered_total", "counter", "Check-backs answered.", checks_.load());
+  w.Append(handler_latency_.Render("txmsg_order_handler_seconds",
+                                   "Order message, receipt to commit."));
+  respond(http::Response{200, w.text(), "text/plain; version=0.0.4"});
 }
 
 }  // namespace txmsg::stock

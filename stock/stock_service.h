@@ -11,23 +11,17 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "client/http/http_server.h"
-#include "client/service_util.h"
-#include "client/sqlite/batch_writer.h"
-#include "client/sqlite/database.h"
+#include "service/http/http_server.h"
+#include "base/prometheus.h"
+#include "service/contract.h"
+#include "service/service_util.h"
+#include "service/db/batch_writer.h"
+#include "service/db/database.h"
 #include "txmsg/consumer.h"
 #include "txmsg/events.pb.h"
 #include "txmsg/producer.h"
 
 namespace txmsg::stock {
-
-inline constexpr char kOrderTopic[] = "topic_txmsg";
-inline constexpr char kConsumerGroup[] = "tx_stock_group";
-inline constexpr char kProducerGroup[] = "tx_stock_outcome_group";
-inline constexpr char kRollbackTopic[] = "topic_tx_rollback_msg";
-inline constexpr char kConfirmTopic[] = "topic_tx_confirm_msg";
-// Outcome messages carry the order's tx_no with this prefix as their tx id.
-inline constexpr char kOutcomeTxPrefix[] = "stock-";
 
 struct StockServiceOptions {
   std::string bind = "127.0.0.1";
@@ -72,7 +66,7 @@ class StockService {
   std::atomic<uint64_t> refused_{0};
   std::atomic<uint64_t> republished_{0};
   std::atomic<uint64_t> checks_{0};
-  service::LatencyHistogram handler_latency_;
+  base::LatencyHistogram handler_latency_;
 };
 
 }  // namespace txmsg::stock

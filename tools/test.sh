@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 bash tools/setup-deps.sh
 
 BUILD_DIR=${BUILD_DIR:-build}
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTXMSG_WERROR=ON
 cmake --build "$BUILD_DIR" -j2
 
 # Tests use loopback ports and temp dirs, never shared state: two at a time

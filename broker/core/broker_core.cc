@@ -13,7 +13,8 @@
 #include "broker/core/broker_core_internal.h"
 #include "broker/core/event_log.h"
 #include "broker/log/record_codec.h"
-#include "tools/cli/crash_point.h"
+#include "base/crash_point.h"
+#include "base/crash_points.h"
 #include "txmsg/records.pb.h"
 
 namespace txmsg::broker {
@@ -62,7 +63,7 @@ absl::StatusOr<std::unique_ptr<BrokerCore>> BrokerCore::Open(BrokerOptions optio
         const log::ParsedRecord r = log::ParseRecord(batch.substr(off));
         if (r.kind != log::ParsedRecord::Kind::kRecord) break;
         if (r.type == static_cast<uint8_t>(RecordType::kHalf)) {
-          CrashPoint("broker.half_appended_before_sync");
+          CrashPoint(crash_points::kBrokerHalfAppendedBeforeSync);
           break;
         }
         off += r.size;
@@ -367,7 +368,7 @@ void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
       return ReplyTo(peer_id, ErrorFrame(corr, wire::ERROR_UNAVAILABLE,
                                          "half message not stored: " + pos.status().ToString()));
     }
-    CrashPoint("broker.half_synced_before_ack");
+    CrashPoint(crash_points::kBrokerHalfSyncedBeforeAck);
     m.body_pos = *pos;
     const uint64_t due = m.store_time_ms + options_.tx_timeout_ms;
     ++topics_[m.topic].pending_half;
@@ -533,7 +534,7 @@ void BrokerCore::ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source,
       open_halves_.erase(id);
       if (before == wire::HALF_PENDING) --topics_[m.topic].pending_half;
       if (d.state == wire::HALF_COMMITTED) {
-        CrashPoint("broker.commit_synced_before_dispatch");
+        CrashPoint(crash_points::kBrokerCommitSyncedBeforeDispatch);
         ++metrics_.commits;
         m.commit_time_ms = clock_();
         OnCommitted(id);

@@ -5,7 +5,8 @@
 #include "broker/core/broker_core.h"
 #include "broker/core/broker_core_internal.h"
 #include "broker/core/event_log.h"
-#include "tools/cli/crash_point.h"
+#include "base/crash_point.h"
+#include "base/crash_points.h"
 #include "txmsg/records.pb.h"
 
 namespace txmsg::broker {
@@ -131,7 +132,7 @@ void BrokerCore::Pump(GroupTopic& gt) {
     ++metrics_.delivered;
     if (d->attempt > 1) ++metrics_.redelivered;
     ps->peer->Send(frame);
-    CrashPoint("broker.delivered_before_ack");
+    CrashPoint(crash_points::kBrokerDeliveredBeforeAck);
   }
 }
 
@@ -192,7 +193,7 @@ void BrokerCore::HandleAck(PeerState& ps, const wire::Frame& f) {
                                   "' before Subscribe on this connection"));
   }
   GroupTopic& gt = *found;
-  CrashPoint("broker.ack_received_before_sync");
+  CrashPoint(crash_points::kBrokerAckReceivedBeforeSync);
   store::StoredAck rec;
   rec.set_group(req.group());
   for (uint64_t id : req.message_ids()) {

@@ -9,7 +9,8 @@
 #include "broker/log/log_format.h"
 #include "broker/log/record_codec.h"
 #include "broker/log/segment_reader.h"
-#include "tools/cli/crash_point.h"
+#include "base/crash_point.h"
+#include "base/crash_points.h"
 
 namespace txmsg::log {
 
@@ -216,7 +217,7 @@ absl::StatusOr<Log::NewSegment> Log::CreateSegment(uint64_t base) {
   if (absl::Status s = (*file)->Append(EncodeSegmentHeader(base)); !s.ok()) return s;
   if (absl::Status s = (*file)->Sync(); !s.ok()) return s;
   if (absl::Status s = fs_->SyncDir(options_.dir); !s.ok()) return s;
-  CrashPoint("broker.segment_created");
+  CrashPoint(crash_points::kBrokerSegmentCreated);
   absl::StatusOr<std::unique_ptr<RandomAccessFile>> reader = fs_->OpenReadable(path);
   if (!reader.ok()) return reader.status();
   auto seg = std::make_shared<Segment>();

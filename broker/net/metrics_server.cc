@@ -7,7 +7,7 @@
 #include <boost/beast/http.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "tools/cli/listen.h"
+#include "base/listen.h"
 
 namespace txmsg::broker {
 
@@ -68,7 +68,7 @@ MetricsServer::MetricsServer(asio::io_context& io, std::string bind, uint16_t po
     : acceptor_(io), bind_(std::move(bind)), port_(port), render_(std::move(render)) {}
 
 absl::Status MetricsServer::Start() {
-  if (absl::Status s = cli::Listen(acceptor_, bind_, port_); !s.ok()) {
+  if (absl::Status s = base::Listen(acceptor_, bind_, port_); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("metrics: ", s.message()));
   }
   port_ = acceptor_.local_endpoint().port();

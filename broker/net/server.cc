@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "broker/core/event_log.h"
 #include "proto/frame_codec.h"
-#include "tools/cli/listen.h"
+#include "base/listen.h"
 
 namespace txmsg::broker {
 
@@ -16,7 +16,7 @@ Server::Server(asio::io_context& io, BrokerCore& core, ServerOptions options)
     : io_(io), core_(core), options_(std::move(options)), acceptor_(io) {}
 
 absl::Status Server::Start() {
-  if (absl::Status s = cli::Listen(acceptor_, options_.bind, options_.port); !s.ok()) return s;
+  if (absl::Status s = base::Listen(acceptor_, options_.bind, options_.port); !s.ok()) return s;
   port_ = acceptor_.local_endpoint().port();
   DoAccept();
   return absl::OkStatus();

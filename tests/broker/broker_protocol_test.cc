@@ -120,11 +120,11 @@ TEST_F(BrokerTest, ConnectionsAboveTheMaximumAreRefused) {
   auto a = Admin();
   auto b = Admin();
   ASSERT_TRUE(a && b);
-  auto c = AdminClient::Connect(broker_->address());
+  auto c = BlockingClient::Connect(broker_->address());
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted) << c.status();
   a.reset();
-  EXPECT_TRUE(WaitFor([&] { return AdminClient::Connect(broker_->address()).ok(); }));
+  EXPECT_TRUE(WaitFor([&] { return BlockingClient::Connect(broker_->address()).ok(); }));
 }
 
 uint16_t FreePort() {

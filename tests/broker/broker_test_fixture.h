@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "client/admin_client.h"
+#include "txmsg/blocking_client.h"
 #include "gtest/gtest.h"
 #include "tests/testutil/broker_process.h"
 #include "tests/testutil/status_matchers.h"
@@ -93,8 +93,8 @@ class BrokerTest : public ::testing::Test {
     EXPECT_OK(c->Start());
     return c;
   }
-  std::unique_ptr<AdminClient> Admin(wire::ClientRole role = wire::ROLE_ADMIN) {
-    auto a = AdminClient::Connect(broker_->address(), role);
+  std::unique_ptr<BlockingClient> Admin(wire::ClientRole role = wire::ROLE_ADMIN) {
+    auto a = BlockingClient::Connect(broker_->address(), role);
     EXPECT_OK(a);
     return a.ok() ? std::move(*a) : nullptr;
   }

@@ -10,7 +10,7 @@
 #include <regex>
 
 #include "absl/strings/str_cat.h"
-#include "client/admin_client.h"
+#include "txmsg/blocking_client.h"
 #include "tests/broker/log/log_test_util.h"
 
 namespace txmsg::fault {
@@ -198,7 +198,7 @@ std::vector<std::string> CheckInvariants(System& sys, const std::vector<std::str
     v.push_back("order-service does not answer");
   if (Http(sys.stock_port(), "GET", "/healthz").status == 0)
     v.push_back("stock-service does not answer");
-  if (!AdminClient::Connect(sys.broker()).ok()) v.push_back("broker does not answer");
+  if (!BlockingClient::Connect(sys.broker()).ok()) v.push_back("broker does not answer");
   // 5. Memory and open files under their caps.
   for (auto w : {System::kBroker, System::kOrder, System::kStock}) {
     const pid_t pid = sys.pid(w);
@@ -227,7 +227,7 @@ std::vector<std::string> CheckInvariants(System& sys, const std::vector<std::str
   }
   if (!v.empty()) {
     // What the broker holds, to tell where the messages stopped.
-    if (auto admin = AdminClient::Connect(sys.broker()); admin.ok()) {
+    if (auto admin = BlockingClient::Connect(sys.broker()); admin.ok()) {
       wire::Frame groups;
       groups.mutable_list_groups();
       if (auto r = (*admin)->Call(groups); r.ok()) {

@@ -23,8 +23,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "client/admin_client.h"
+#include "txmsg/blocking_client.h"
 #include "gtest/gtest.h"
+#include "base/crash_points.h"
 #include "tests/fault/fault_harness.h"
 
 namespace txmsg::fault {
@@ -57,20 +58,10 @@ TEST(FaultSuiteTest, InvariantsHoldUnderEveryFaultAndEveryMutationIsCaught) {
 
     // 1. Crash points in every process, at a random hit.
     if (scenario("crash-points")) {
-      const std::vector<std::pair<System::Which, std::string>> points = {
-          {System::kBroker, "broker.half_appended_before_sync"},
-          {System::kBroker, "broker.half_synced_before_ack"},
-          {System::kBroker, "broker.commit_synced_before_dispatch"},
-          {System::kBroker, "broker.delivered_before_ack"},
-          {System::kBroker, "broker.ack_received_before_sync"},
-          {System::kBroker, "broker.segment_created"},
-          {System::kOrder, "order.half_acked_before_local_tx"},
-          {System::kOrder, "order.local_tx_committed_before_end_tx"},
-          {System::kOrder, "order.answering_check"},
-          {System::kStock, "stock.received_before_tx"},
-          {System::kStock, "stock.deducted_before_publish"},
-          {System::kStock, "stock.published_before_ack"},
-      };
+      std::vector<std::pair<System::Which, std::string>> points;
+      for (const char* p : crash_points::kBroker) points.emplace_back(System::kBroker, p);
+      for (const char* p : crash_points::kOrder) points.emplace_back(System::kOrder, p);
+      for (const char* p : crash_points::kStock) points.emplace_back(System::kStock, p);
       for (const auto& [which, point] : points) {
         const std::string armed = absl::StrCat(point, ":", 1 + rng() % 5);
         std::vector<std::string> v =
@@ -165,7 +156,7 @@ TEST(FaultSuiteTest, InvariantsHoldUnderEveryFaultAndEveryMutationIsCaught) {
           }
           idle.push_back(std::move(sock));
         }
-        auto lazy = AdminClient::Connect(s.broker(), wire::ROLE_CONSUMER);
+        auto lazy = BlockingClient::Connect(s.broker(), wire::ROLE_CONSUMER);
         if (lazy.ok()) {
           wire::Frame sub;
           sub.mutable_subscribe()->set_topic("topic_txmsg");
@@ -237,10 +228,8 @@ TEST(FaultSuiteTest, InvariantsHoldUnderEveryFaultAndEveryMutationIsCaught) {
     // resume once space is freed). Corruption inside a sealed segment is the
     // broker integration test's: it must refuse to start, not lose data here.
     if (scenario("storage")) {
-      const std::vector<std::string> broker_points = {
-          "broker.half_appended_before_sync",     "broker.half_synced_before_ack",
-          "broker.commit_synced_before_dispatch", "broker.delivered_before_ack",
-          "broker.ack_received_before_sync",      "broker.segment_created"};
+      const std::vector<std::string> broker_points(crash_points::kBroker.begin(),
+                                                   crash_points::kBroker.end());
       std::vector<std::string> v;
       for (int i = 0; i < 3; ++i) {
         const std::string armed =
@@ -306,8 +295,8 @@ TEST(FaultSuiteTest, InvariantsHoldUnderEveryFaultAndEveryMutationIsCaught) {
     std::string crash_at;  // "" for random kills of the process
   };
   const std::vector<Mutation> mutations = {
-      {"skip_idempotency", System::kStock, "stock.deducted_before_publish:1"},
-      {"ack_before_commit", System::kStock, "stock.received_before_tx:1"},
+      {"skip_idempotency", System::kStock, absl::StrCat(crash_points::kStockDeductedBeforePublish, ":1")},
+      {"ack_before_commit", System::kStock, absl::StrCat(crash_points::kStockReceivedBeforeTx, ":1")},
       {"ack_before_fsync", System::kBroker, ""},
   };
   if (scenario("mutations")) {

@@ -25,7 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "broker/log/log.h"
-#include "tools/cli/usage.h"
+#include "base/flags.h"
 
 ABSL_FLAG(std::string, dir, "./log-bench-data", "scratch directory (emptied first, removed after)");
 ABSL_FLAG(double, seconds, 3.0, "duration of each measurement");
@@ -139,7 +139,7 @@ double RunRaw(const std::string& dir, size_t batch_bytes, double seconds) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  txmsg::cli::ParseFlags(
+  txmsg::base::ParseFlags(
       argc, argv,
       "Measures durable appends/s of the txmsg log against the disk's raw write+fdatasync "
       "ceiling.\nUsage: txmsg-log-bench [--dir DIR] [--seconds S] [--appenders 1,8,64]");

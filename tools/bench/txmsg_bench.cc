@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "tools/bench/broker_bench.h"
 #include "tools/bench/e2e_bench.h"
-#include "tools/cli/usage.h"
+#include "base/flags.h"
 
 ABSL_FLAG(std::string, broker, "127.0.0.1:9876", "broker address HOST:PORT");
 ABSL_FLAG(int64_t, messages, 100000, "messages to send");
@@ -29,7 +29,7 @@ ABSL_FLAG(int64_t, product, 1, "e2e: product to order");
 ABSL_FLAG(int64_t, initial_stock, -1, "e2e: stock to set first (-1: 90% of --orders)");
 
 int main(int argc, char** argv) {
-  const std::vector<std::string> args = txmsg::cli::ParseFlags(
+  const std::vector<std::string> args = txmsg::base::ParseFlags(
       argc, argv,
       "Load generators for txmsg.\n"
       "Usage: txmsg-bench broker --broker HOST:PORT --messages N --producers P --consumers C "

@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "proto/frame_codec.h"
-#include "tools/cli/listen.h"
+#include "base/listen.h"
 
 namespace txmsg::chaos {
 
@@ -171,7 +171,7 @@ ChaosProxy::~ChaosProxy() {
 }
 
 absl::Status ChaosProxy::Start() {
-  if (absl::Status s = cli::Listen(acceptor_, "127.0.0.1", options_.port); !s.ok()) {
+  if (absl::Status s = base::Listen(acceptor_, "127.0.0.1", options_.port); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("chaos proxy: ", s.message()));
   }
   port_ = acceptor_.local_endpoint().port();

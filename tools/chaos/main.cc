@@ -9,9 +9,9 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
-#include "client/signals.h"
+#include "base/signals.h"
 #include "tools/chaos/chaos_proxy.h"
-#include "tools/cli/usage.h"
+#include "base/flags.h"
 
 ABSL_FLAG(int32_t, target_port, 9876, "broker port on 127.0.0.1 to relay to");
 ABSL_FLAG(int32_t, port, 0, "port to listen on (127.0.0.1); 0 picks a free one, printed");
@@ -34,7 +34,7 @@ bool Valid(double p) { return p >= 0 && p <= 1; }
 int main(int argc, char** argv) {
   using Clock = std::chrono::steady_clock;
   using std::chrono::milliseconds;
-  txmsg::cli::ParseFlags(argc, argv,
+  txmsg::base::ParseFlags(argc, argv,
                          "relays connections to the txmsg broker, dropping, duplicating, "
                          "delaying and reordering frames, cutting connections and stalling "
                          "traffic.\nUsage: txmsg-chaos-proxy --target_port 9876 [--port 9877] "
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.port = static_cast<uint16_t>(port);
-  txmsg::service::BlockStopSignals();
+  txmsg::base::BlockStopSignals();
   txmsg::chaos::ChaosProxy proxy(static_cast<uint16_t>(target), o);
   if (absl::Status s = proxy.Start(); !s.ok()) {
     std::fprintf(stderr, "txmsg-chaos-proxy: %s\n", std::string(s.message()).c_str());
@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   // Cuts and stalls on their schedule until SIGINT/SIGTERM.
-  const sigset_t stop = txmsg::service::StopSignals();
+  const sigset_t stop = txmsg::base::StopSignals();
   auto next_cut = Clock::now() + cut_every;
   auto next_stall = Clock::now() + stall_every;
   bool stalled = false;

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "client/admin_client.h"
+#include "txmsg/blocking_client.h"
 #include "tools/txmsgctl/render.h"
 
 namespace txmsg::ctl {
@@ -38,7 +38,7 @@ class Session {
   // nullopt + *code set when it failed.
   std::optional<wire::Frame> Call(wire::Frame request, int* code) {
     if (!client_) {
-      auto c = AdminClient::Connect(options_.broker);
+      auto c = BlockingClient::Connect(options_.broker);
       if (!c.ok()) {
         std::fprintf(stderr, "txmsgctl: cannot reach the broker at %s: %s\n",
                      options_.broker.c_str(), std::string(c.status().message()).c_str());
@@ -68,7 +68,7 @@ class Session {
 
  private:
   const CtlOptions& options_;
-  std::unique_ptr<AdminClient> client_;
+  std::unique_ptr<BlockingClient> client_;
 };
 
 std::string StateName(wire::HalfState s) {
@@ -419,7 +419,7 @@ int Send(const CtlOptions& o, const std::vector<std::string>& args) {
     }
     (*content->mutable_properties())[kv.first] = kv.second;
   }
-  auto client = AdminClient::Connect(o.broker, wire::ROLE_PRODUCER, group);
+  auto client = BlockingClient::Connect(o.broker, wire::ROLE_PRODUCER, group);
   if (!client.ok()) {
     std::fprintf(stderr, "txmsgctl: cannot reach the broker at %s: %s\n", o.broker.c_str(),
                  std::string(client.status().message()).c_str());

@@ -5,7 +5,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
-#include "tools/cli/usage.h"
+#include "base/flags.h"
 #include "tools/txmsgctl/commands.h"
 
 ABSL_FLAG(std::string, broker, "127.0.0.1:9876", "broker address HOST:PORT");
@@ -63,11 +63,11 @@ bool CheckFlags(int argc, char** argv, std::vector<std::string>* storage) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  txmsg::cli::HandleHelp(argc, argv, kUsage);  // --help exits 0 before the flag check
+  txmsg::base::HandleHelp(argc, argv, kUsage);  // --help exits 0 before the flag check
   std::vector<std::string> storage;
   storage.reserve(static_cast<size_t>(argc));
   if (!CheckFlags(argc, argv, &storage)) return 2;
-  const std::vector<std::string> args = txmsg::cli::ParseFlags(argc, argv, kUsage);
+  const std::vector<std::string> args = txmsg::base::ParseFlags(argc, argv, kUsage);
   txmsg::ctl::CtlOptions o;
   o.broker = absl::GetFlag(FLAGS_broker);
   o.json = absl::GetFlag(FLAGS_json);

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "client/json/proto_json.h"
+#include "proto/json/proto_json.h"
 #include "txmsg/events.pb.h"
 
 namespace txmsg::ctl {

@@ -1,12 +1,12 @@
 // Command-line set-up shared by every txmsg binary: --help lists the
 // program's own flags (not Abseil's internals), --version prints the version.
-#ifndef TXMSG_TOOLS_CLI_USAGE_H_
-#define TXMSG_TOOLS_CLI_USAGE_H_
+#ifndef TXMSG_BASE_FLAGS_H_
+#define TXMSG_BASE_FLAGS_H_
 
 #include <string>
 #include <vector>
 
-namespace txmsg::cli {
+namespace txmsg::base {
 
 // Parses argv with Abseil flags after installing the usage text. Returns the
 // positional arguments (argv[0] excluded). --help (or -h) anywhere prints the
@@ -17,6 +17,6 @@ std::vector<std::string> ParseFlags(int argc, char** argv, const std::string& us
 // ParseFlags calls it; call it first when inspecting argv before ParseFlags.
 void HandleHelp(int argc, char** argv, const std::string& usage);
 
-}  // namespace txmsg::cli
+}  // namespace txmsg::base
 
-#endif  // TXMSG_TOOLS_CLI_USAGE_H_
+#endif  // TXMSG_BASE_FLAGS_H_

@@ -1,4 +1,4 @@
-#include "client/sqlite/batch_writer.h"
+#include "service/db/batch_writer.h"
 
 #include <future>
 #include <vector>

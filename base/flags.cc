@@ -1,4 +1,4 @@
-#include "tools/cli/usage.h"
+#include "base/flags.h"
 
 #include <cstdlib>
 #include <iostream>
@@ -11,7 +11,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 
-namespace txmsg::cli {
+namespace txmsg::base {
 
 namespace {
 
@@ -54,4 +54,4 @@ std::vector<std::string> ParseFlags(int argc, char** argv, const std::string& us
   return std::vector<std::string>(rest.begin() + 1, rest.end());
 }
 
-}  // namespace txmsg::cli
+}  // namespace txmsg::base

@@ -2,8 +2,8 @@
 // limits on header and body size, routes by method and path prefix, and
 // asynchronous handlers (a handler may answer later, from any thread).
 // Runs its own network thread. Binds 127.0.0.1 unless told otherwise.
-#ifndef TXMSG_CLIENT_HTTP_HTTP_SERVER_H_
-#define TXMSG_CLIENT_HTTP_HTTP_SERVER_H_
+#ifndef TXMSG_SERVICE_HTTP_HTTP_SERVER_H_
+#define TXMSG_SERVICE_HTTP_HTTP_SERVER_H_
 
 #include <functional>
 #include <map>
@@ -73,4 +73,4 @@ class Server {
 
 }  // namespace txmsg::http
 
-#endif  // TXMSG_CLIENT_HTTP_HTTP_SERVER_H_
+#endif  // TXMSG_SERVICE_HTTP_HTTP_SERVER_H_

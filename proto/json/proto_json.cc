@@ -1,4 +1,4 @@
-#include "client/json/proto_json.h"
+#include "proto/json/proto_json.h"
 
 #include <google/protobuf/util/json_util.h>
 

@@ -2,8 +2,8 @@
 // SO_REUSEADDR (a restart does not wait out TIME_WAIT), the system's backlog,
 // and one clear error naming the address. Header-only: the broker, the
 // services' HTTP server and the chaos proxy share it without a link.
-#ifndef TXMSG_TOOLS_CLI_LISTEN_H_
-#define TXMSG_TOOLS_CLI_LISTEN_H_
+#ifndef TXMSG_BASE_LISTEN_H_
+#define TXMSG_BASE_LISTEN_H_
 
 #include <cstdint>
 #include <string>
@@ -13,7 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
-namespace txmsg::cli {
+namespace txmsg::base {
 
 // On success `acceptor` listens on bind:port (port 0 picks a free one; read
 // it from acceptor.local_endpoint()).
@@ -36,6 +36,6 @@ inline absl::Status Listen(boost::asio::ip::tcp::acceptor& acceptor, const std::
   return absl::OkStatus();
 }
 
-}  // namespace txmsg::cli
+}  // namespace txmsg::base
 
-#endif  // TXMSG_TOOLS_CLI_LISTEN_H_
+#endif  // TXMSG_BASE_LISTEN_H_

@@ -1,12 +1,12 @@
 // Blocks SIGINT and SIGTERM in every thread started afterwards, then waits
 // for one on the calling thread. For the services' main(): call Block()
 // first thing, start everything, then Wait().
-#ifndef TXMSG_CLIENT_SIGNALS_H_
-#define TXMSG_CLIENT_SIGNALS_H_
+#ifndef TXMSG_BASE_SIGNALS_H_
+#define TXMSG_BASE_SIGNALS_H_
 
 #include <signal.h>
 
-namespace txmsg::service {
+namespace txmsg::base {
 
 inline sigset_t StopSignals() {
   sigset_t set;
@@ -29,6 +29,6 @@ inline int WaitForStopSignal() {
   return sig;
 }
 
-}  // namespace txmsg::service
+}  // namespace txmsg::base
 
-#endif  // TXMSG_CLIENT_SIGNALS_H_
+#endif  // TXMSG_BASE_SIGNALS_H_

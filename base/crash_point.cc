@@ -1,4 +1,4 @@
-#include "tools/cli/crash_point.h"
+#include "base/crash_point.h"
 
 #include <signal.h>
 #include <unistd.h>

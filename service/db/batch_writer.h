@@ -5,8 +5,8 @@
 // SAVEPOINT (a failing piece rolls back alone), commits once (one fsync for
 // all), then reports each piece's outcome. This is what lets a service
 // confirm thousands of orders a second with synchronous=FULL.
-#ifndef TXMSG_CLIENT_SQLITE_BATCH_WRITER_H_
-#define TXMSG_CLIENT_SQLITE_BATCH_WRITER_H_
+#ifndef TXMSG_SERVICE_DB_BATCH_WRITER_H_
+#define TXMSG_SERVICE_DB_BATCH_WRITER_H_
 
 #include <deque>
 #include <functional>
@@ -18,7 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "client/sqlite/database.h"
+#include "service/db/database.h"
 
 namespace txmsg::sql {
 
@@ -73,4 +73,4 @@ struct ServiceStore {
 
 }  // namespace txmsg::sql
 
-#endif  // TXMSG_CLIENT_SQLITE_BATCH_WRITER_H_
+#endif  // TXMSG_SERVICE_DB_BATCH_WRITER_H_

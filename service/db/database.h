@@ -2,8 +2,8 @@
 // statements, errors as absl::Status. Opened in WAL mode with
 // synchronous=FULL (a commit that justifies an ack or an HTTP 200 is on
 // disk) and a busy timeout. Not thread-safe: one thread per Database.
-#ifndef TXMSG_CLIENT_SQLITE_DATABASE_H_
-#define TXMSG_CLIENT_SQLITE_DATABASE_H_
+#ifndef TXMSG_SERVICE_DB_DATABASE_H_
+#define TXMSG_SERVICE_DB_DATABASE_H_
 
 #include <cstdint>
 #include <map>
@@ -65,4 +65,4 @@ bool IsConstraintViolation(const absl::Status& status);
 
 }  // namespace txmsg::sql
 
-#endif  // TXMSG_CLIENT_SQLITE_DATABASE_H_
+#endif  // TXMSG_SERVICE_DB_DATABASE_H_

@@ -1,8 +1,8 @@
 // Protobuf messages as JSON for people and scripts: numbers stay numbers
 // (the standard mapping prints 64-bit integers as strings), enums by name,
 // every field present. Built on google.protobuf.Struct and its printer.
-#ifndef TXMSG_CLIENT_JSON_PROTO_JSON_H_
-#define TXMSG_CLIENT_JSON_PROTO_JSON_H_
+#ifndef TXMSG_PROTO_JSON_PROTO_JSON_H_
+#define TXMSG_PROTO_JSON_PROTO_JSON_H_
 
 #include <initializer_list>
 #include <string>
@@ -30,4 +30,4 @@ std::string Object(std::initializer_list<std::pair<const char*, std::string>> fi
 
 }  // namespace txmsg::json
 
-#endif  // TXMSG_CLIENT_JSON_PROTO_JSON_H_
+#endif  // TXMSG_PROTO_JSON_PROTO_JSON_H_

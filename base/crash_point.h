@@ -3,8 +3,8 @@
 // process reaches CrashPoint("name") it dies on the spot with SIGKILL: no
 // destructors, no flush, as a power cut or OOM kill would leave it.
 // Without the variable a crash point costs one relaxed load.
-#ifndef TXMSG_TOOLS_CLI_CRASH_POINT_H_
-#define TXMSG_TOOLS_CLI_CRASH_POINT_H_
+#ifndef TXMSG_BASE_CRASH_POINT_H_
+#define TXMSG_BASE_CRASH_POINT_H_
 
 namespace txmsg {
 
@@ -24,4 +24,4 @@ bool TestMutation(const char* name);
 
 }  // namespace txmsg
 
-#endif  // TXMSG_TOOLS_CLI_CRASH_POINT_H_
+#endif  // TXMSG_BASE_CRASH_POINT_H_

@@ -1,4 +1,4 @@
-#include "client/http/http_server.h"
+#include "service/http/http_server.h"
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
@@ -7,8 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "client/json/proto_json.h"
-#include "tools/cli/listen.h"
+#include "proto/json/proto_json.h"
+#include "base/listen.h"
 
 namespace txmsg::http {
 
@@ -162,7 +162,7 @@ void Server::Dispatch(const Request& req, Responder respond) const {
 }
 
 absl::Status Server::Start() {
-  if (absl::Status s = cli::Listen(acceptor_, bind_, port_); !s.ok()) return s;
+  if (absl::Status s = base::Listen(acceptor_, bind_, port_); !s.ok()) return s;
   port_ = acceptor_.local_endpoint().port();
   DoAccept();
   thread_ = std::thread([this] { io_.run(); });

@@ -1,4 +1,4 @@
-#include "client/admin_client.h"
+#include "txmsg/blocking_client.h"
 
 #include <sys/socket.h>
 
@@ -17,17 +17,17 @@ namespace txmsg {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-struct AdminClient::Impl {
+struct BlockingClient::Impl {
   asio::io_context io;
   tcp::socket socket{io};
   proto::FrameDecoder decoder;
   std::string broker;
 };
 
-AdminClient::AdminClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-AdminClient::~AdminClient() = default;
+BlockingClient::BlockingClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+BlockingClient::~BlockingClient() = default;
 
-absl::StatusOr<std::unique_ptr<AdminClient>> AdminClient::Connect(
+absl::StatusOr<std::unique_ptr<BlockingClient>> BlockingClient::Connect(
     const std::string& broker, wire::ClientRole role, const std::string& producer_group,
     std::chrono::milliseconds timeout) {
   auto impl = std::make_unique<Impl>();
@@ -52,7 +52,7 @@ absl::StatusOr<std::unique_ptr<AdminClient>> AdminClient::Connect(
                    static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
   ::setsockopt(impl->socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   ::setsockopt(impl->socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  std::unique_ptr<AdminClient> client(new AdminClient(std::move(impl)));
+  std::unique_ptr<BlockingClient> client(new BlockingClient(std::move(impl)));
   wire::Frame hello;
   hello.mutable_hello()->set_version(wire::PROTOCOL_VERSION_1);
   hello.mutable_hello()->set_role(role);
@@ -63,7 +63,7 @@ absl::StatusOr<std::unique_ptr<AdminClient>> AdminClient::Connect(
   return client;
 }
 
-absl::Status AdminClient::SendOnly(const wire::Frame& frame) {
+absl::Status BlockingClient::SendOnly(const wire::Frame& frame) {
   std::string bytes;
   if (absl::Status s = proto::AppendFrame(frame, UINT32_MAX, &bytes); !s.ok()) return s;
   boost::system::error_code ec;
@@ -76,7 +76,7 @@ absl::Status AdminClient::SendOnly(const wire::Frame& frame) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<wire::Frame> AdminClient::ReadFrame() {
+absl::StatusOr<wire::Frame> BlockingClient::ReadFrame() {
   while (true) {
     absl::StatusOr<std::optional<wire::Frame>> next = impl_->decoder.Next();
     if (!next.ok()) {
@@ -97,7 +97,7 @@ absl::StatusOr<wire::Frame> AdminClient::ReadFrame() {
   }
 }
 
-absl::StatusOr<wire::Frame> AdminClient::Call(wire::Frame request) {
+absl::StatusOr<wire::Frame> BlockingClient::Call(wire::Frame request) {
   const uint64_t corr = next_corr_++;
   request.set_correlation_id(corr);
   if (absl::Status s = SendOnly(request); !s.ok()) return s;

@@ -1,4 +1,4 @@
-#include "client/sqlite/database.h"
+#include "service/db/database.h"
 
 #include <sqlite3.h>
 

@@ -1,14 +1,14 @@
 // The tx_log table both services keep (the reference's idempotency table,
 // with a state and a detail column): one row per transaction number, its
 // UNIQUE key the point where concurrent attempts at the same tx_no meet.
-#ifndef TXMSG_CLIENT_SQLITE_TX_LOG_H_
-#define TXMSG_CLIENT_SQLITE_TX_LOG_H_
+#ifndef TXMSG_SERVICE_DB_TX_LOG_H_
+#define TXMSG_SERVICE_DB_TX_LOG_H_
 
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "client/sqlite/database.h"
+#include "service/db/database.h"
 
 namespace txmsg::sql {
 
@@ -31,4 +31,4 @@ int64_t NowMs();
 
 }  // namespace txmsg::sql
 
-#endif  // TXMSG_CLIENT_SQLITE_TX_LOG_H_
+#endif  // TXMSG_SERVICE_DB_TX_LOG_H_

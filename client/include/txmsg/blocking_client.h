@@ -1,7 +1,7 @@
 // A blocking, single-threaded connection for request/response tools:
 // txmsgctl and tests. One request at a time; not for producers or consumers.
-#ifndef TXMSG_CLIENT_ADMIN_CLIENT_H_
-#define TXMSG_CLIENT_ADMIN_CLIENT_H_
+#ifndef TXMSG_CLIENT_INCLUDE_TXMSG_BLOCKING_CLIENT_H_
+#define TXMSG_CLIENT_INCLUDE_TXMSG_BLOCKING_CLIENT_H_
 
 #include <chrono>
 #include <memory>
@@ -12,17 +12,17 @@
 
 namespace txmsg {
 
-class AdminClient {
+class BlockingClient {
  public:
   // Connects to HOST:PORT and says Hello with `role` (ROLE_ADMIN for
   // txmsgctl). UNAVAILABLE if the broker cannot be reached.
-  static absl::StatusOr<std::unique_ptr<AdminClient>> Connect(
+  static absl::StatusOr<std::unique_ptr<BlockingClient>> Connect(
       const std::string& broker, wire::ClientRole role = wire::ROLE_ADMIN,
       const std::string& producer_group = "",
       std::chrono::milliseconds timeout = std::chrono::seconds(5));
-  ~AdminClient();
-  AdminClient(const AdminClient&) = delete;
-  AdminClient& operator=(const AdminClient&) = delete;
+  ~BlockingClient();
+  BlockingClient(const BlockingClient&) = delete;
+  BlockingClient& operator=(const BlockingClient&) = delete;
 
   // Sends `request` and returns the answer with the same correlation id
   // (frames with other ids, e.g. CheckTx pushes, are skipped). An Error
@@ -38,7 +38,7 @@ class AdminClient {
 
  private:
   struct Impl;
-  explicit AdminClient(std::unique_ptr<Impl> impl);
+  explicit BlockingClient(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   uint64_t next_corr_ = 1;
   bool broken_ = false;
@@ -46,4 +46,4 @@ class AdminClient {
 
 }  // namespace txmsg
 
-#endif  // TXMSG_CLIENT_ADMIN_CLIENT_H_
+#endif  // TXMSG_CLIENT_INCLUDE_TXMSG_BLOCKING_CLIENT_H_

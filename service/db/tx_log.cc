@@ -1,4 +1,4 @@
-#include "client/sqlite/tx_log.h"
+#include "service/db/tx_log.h"
 
 #include <chrono>
 
