@@ -151,6 +151,11 @@ absl::StatusOr<std::vector<std::string>> FaultInjectionFileSystem::ListDir(const
   return base_->ListDir(dir);
 }
 
+absl::StatusOr<std::unique_ptr<FileLock>> FaultInjectionFileSystem::LockFile(
+    const std::string& path) {
+  return base_->LockFile(path);
+}
+
 absl::StatusOr<uint64_t> FaultInjectionFileSystem::FileSize(const std::string& path) {
   return base_->FileSize(path);
 }

@@ -59,6 +59,7 @@ class FaultInjectionFileSystem final : public FileSystem {
   absl::Status Truncate(const std::string& path, uint64_t size) override;
   absl::Status Rename(const std::string& from, const std::string& to) override;
   absl::Status SyncDir(const std::string& dir) override;
+  absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 
  private:
   class FaultWritableFile;

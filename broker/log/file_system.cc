@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,6 +91,17 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   const int fd_;
 };
 
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override { ::close(fd_); }  // closing the descriptor releases the flock
+  PosixFileLock(const PosixFileLock&) = delete;
+  PosixFileLock& operator=(const PosixFileLock&) = delete;
+
+ private:
+  const int fd_;
+};
+
 class PosixFileSystem final : public FileSystem {
  public:
   absl::StatusOr<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override {
@@ -154,6 +166,33 @@ class PosixFileSystem final : public FileSystem {
     ::close(fd);
     if (rc != 0) return PosixError("fsync", dir, err);
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return PosixError("open", path, errno);
+    // flock, not fcntl locks: a second open of the same file in this
+    // process conflicts too, and closing another descriptor of the file
+    // does not drop it.
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      char holder[32] = {0};
+      const ssize_t n = ::pread(fd, holder, sizeof(holder) - 1, 0);
+      ::close(fd);
+      if (err != EWOULDBLOCK) return PosixError("flock", path, err);
+      std::string pid = n > 0 ? std::string(holder, static_cast<size_t>(n)) : "";
+      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " is held by another process",
+                       pid.empty() ? "" : absl::StrCat(" (pid ", pid, ")")));
+    }
+    const std::string pid = absl::StrCat(::getpid(), "\n");
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+      const int err = errno;
+      ::close(fd);
+      return PosixError("write", path, err);
+    }
+    return std::unique_ptr<FileLock>(new PosixFileLock(fd));
   }
 };
 

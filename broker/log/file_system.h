@@ -38,6 +38,12 @@ class RandomAccessFile {
                                                     char* scratch) const = 0;
 };
 
+// An exclusive lock on a file, held until destroyed (LevelDB's LOCK).
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
 // Directory and file operations. Implementations are thread-safe.
 class FileSystem {
  public:
@@ -59,6 +65,12 @@ class FileSystem {
   [[nodiscard]] virtual absl::Status Rename(const std::string& from, const std::string& to) = 0;
   // Makes the directory's entries (created, renamed, deleted files) durable.
   [[nodiscard]] virtual absl::Status SyncDir(const std::string& dir) = 0;
+  // Takes an exclusive lock on `path` (created if absent) and records this
+  // process's pid in it. FAILED_PRECONDITION naming the holder's pid if
+  // another process, or another lock in this one, holds it. The lock goes
+  // with the process, so a kill -9 never leaves it behind.
+  [[nodiscard]] virtual absl::StatusOr<std::unique_ptr<FileLock>> LockFile(
+      const std::string& path) = 0;
 };
 
 // The real thing. One instance serves the whole process.

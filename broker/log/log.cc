@@ -20,10 +20,22 @@ absl::StatusOr<std::unique_ptr<Log>> Log::Open(LogOptions options) {
     return absl::InvalidArgumentError(
         absl::StrCat("segment size ", options.segment_size, " is too small"));
   }
+  // One process owns a directory: two logs on one directory would hand out
+  // the same positions for different records.
+  if (absl::Status s = options.fs->CreateDirIfMissing(options.dir); !s.ok()) return s;
+  const std::string lock_path = absl::StrCat(options.dir, "/", kLockFileName);
+  absl::StatusOr<std::unique_ptr<FileLock>> lock = options.fs->LockFile(lock_path);
+  if (!lock.ok()) {
+    if (!absl::IsFailedPrecondition(lock.status())) return lock.status();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the log directory ", options.dir, " is in use: ", lock.status().message(),
+        "; one broker at a time may own a data directory"));
+  }
   absl::StatusOr<RecoveryReport> report =
       RecoverLog(options.fs, options.dir, options.repair, options.replay);
   if (!report.ok()) return report.status();
   std::unique_ptr<Log> log(new Log(std::move(options)));
+  log->lock_ = *std::move(lock);
   if (absl::Status s = log->Start(*std::move(report)); !s.ok()) return s;
   return log;
 }

@@ -93,7 +93,9 @@ class Log {
   using AppendCallback = absl::AnyInvocable<void(absl::StatusOr<uint64_t>)>;
   using ScanFn = std::function<bool(uint64_t position, uint8_t type, std::string_view payload)>;
 
-  // Recovers `options.dir` (see recovery.h) and starts the writer thread.
+  // Locks `options.dir` (FAILED_PRECONDITION naming the holder's pid if
+  // another process has it open), recovers it (see recovery.h) and starts
+  // the writer thread.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Log>> Open(LogOptions options);
 
   // Writes every append queued so far, then stops the writer thread.
@@ -165,6 +167,7 @@ class Log {
 
   const LogOptions options_;
   FileSystem* const fs_;
+  std::unique_ptr<FileLock> lock_;  // the directory's LOCK, held while the log is open
   RecoveryReport recovery_;
 
   mutable absl::Mutex mu_;

@@ -31,6 +31,8 @@ inline constexpr uint8_t kInvalidRecordType = 0;
 // a length field says.
 inline constexpr uint32_t kMaxRecordPayload = 64u << 20;
 inline constexpr std::string_view kSegmentSuffix = ".log";
+// The file whose lock says which process owns the directory (its pid inside).
+inline constexpr char kLockFileName[] = "LOCK";
 inline constexpr size_t kSegmentNameDigits = 20;
 
 }  // namespace txmsg::log

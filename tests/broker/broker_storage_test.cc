@@ -1,8 +1,9 @@
 // The broker against failing storage, as its users see it: a corrupt sealed
 // segment stops the start with the file and offset named (until --repair), a
 // full disk refuses writes with a clear error while everything else goes on
-// and resumes once space is freed, and a failed fsync stops the broker so
-// that a restart recovers exactly what was acknowledged.
+// and resumes once space is freed, a failed fsync stops the broker so
+// that a restart recovers exactly what was acknowledged, and a second
+// broker on the same data directory refuses to start.
 #include <sys/wait.h>
 
 #include <filesystem>
@@ -47,6 +48,28 @@ TEST_F(BrokerTest, CorruptSealedSegmentStopsTheStartWithFileAndOffsetUntilRepair
   for (const auto& e : std::filesystem::directory_iterator(tmp_.File("data")))
     kept_aside |= e.path().filename().string().find(".corrupt-") != std::string::npos;
   EXPECT_TRUE(kept_aside);
+}
+
+TEST_F(BrokerTest, SecondBrokerOnTheSameDataDirectoryRefusesToStartAndNamesTheHolder) {
+  StartBroker({});
+  auto producer = Producer();
+  ASSERT_OK(producer->SendHalf(Msg("owned"), "tx-owned"));
+
+  testing::Subprocess second(
+      {"/bin/sh", "-c",
+       std::string(TXMSG_BROKER_BIN) + " --port=0 --data_dir=" + tmp_.File("data") + " 2>&1"});
+  const std::string out = second.ReadAll(20s);
+  const int status = second.Wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+  EXPECT_NE(out.find("in use"), std::string::npos) << out;
+  EXPECT_NE(out.find("pid " + std::to_string(broker_->pid())), std::string::npos) << out;
+  EXPECT_EQ(out.find("listening"), std::string::npos) << out;
+  // The first broker is untouched and still serves.
+  EXPECT_EQ(Stats().pending_half(), 1u);
+
+  // A kill -9 leaves no stale lock: the next broker starts at once.
+  ASSERT_TRUE(broker_->Restart());
+  EXPECT_EQ(Stats().pending_half(), 1u);
 }
 
 TEST_F(BrokerTest, FullDiskRefusesWritesClearlyKeepsServingAndResumesWhenFreed) {

@@ -1,10 +1,13 @@
 #include "broker/log/log.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "broker/log/fault_file_system.h"
 #include "broker/log/log_format.h"
@@ -70,6 +73,26 @@ TEST(LogTest, RoundTripsRecordsAcrossSegmentRollsAndReopen) {
   // New appends after reopen get positions after every old one.
   ASSERT_OK_AND_ASSIGN(uint64_t next, reopened.log->AppendAndWait(1, "after"));
   EXPECT_GT(next, written.rbegin()->first);
+}
+
+TEST(LogTest, SecondLogOnTheSameDirectoryIsRefusedNamingTheHolder) {
+  TempDir dir;
+  LogOptions options;
+  options.dir = dir.File("log");
+  absl::StatusOr<std::unique_ptr<Log>> first = Log::Open(options);
+  ASSERT_OK(first.status());
+  ASSERT_OK((*first)->AppendAndWait(1, "owned by the first").status());
+
+  absl::StatusOr<std::unique_ptr<Log>> second = Log::Open(options);
+  ASSERT_TRUE(absl::IsFailedPrecondition(second.status())) << second.status();
+  EXPECT_NE(second.status().message().find("is in use"), std::string::npos) << second.status();
+  EXPECT_NE(second.status().message().find(absl::StrCat("pid ", ::getpid())), std::string::npos)
+      << second.status();
+
+  first->reset();  // closing the log frees the directory
+  absl::StatusOr<std::unique_ptr<Log>> third = Log::Open(options);
+  ASSERT_OK(third.status());
+  EXPECT_EQ((*third)->recovery_report().records, 1u);
 }
 
 TEST(LogTest, ScanFromAPositionStartsThere) {
