@@ -20,6 +20,7 @@
 #include "broker/net/metrics_server.h"
 #include "broker/net/server.h"
 #include "base/crash_point.h"
+#include "base/fd_limit.h"
 #include "base/flags.h"
 
 ABSL_FLAG(std::string, bind, "127.0.0.1", "address to listen on");
@@ -36,7 +37,14 @@ ABSL_FLAG(absl::Duration, redelivery_backoff, absl::Seconds(1),
           "delay before redelivering a nacked message; doubles per attempt");
 ABSL_FLAG(absl::Duration, max_redelivery_backoff, absl::Seconds(60), "cap of that delay");
 ABSL_FLAG(int32_t, max_frame_size, 4 << 20, "largest frame accepted, bytes");
-ABSL_FLAG(int32_t, max_connections, 1024, "client connections beyond this are refused");
+ABSL_FLAG(int32_t, max_connections, 1024,
+          "client connections beyond this are refused (lowered to fit the descriptor limit)");
+ABSL_FLAG(int32_t, admin_connections, 8,
+          "of --max_connections, this many are kept for admin connections (txmsgctl)");
+ABSL_FLAG(int32_t, max_connections_per_source, 256,
+          "connections from one IP address beyond this are refused");
+ABSL_FLAG(absl::Duration, hello_timeout, absl::Seconds(10),
+          "a connection that has not said Hello after this long is closed");
 ABSL_FLAG(int32_t, max_unacked, 10000, "cap on a consumer's credit (Subscribe.max_unacked)");
 ABSL_FLAG(int64_t, segment_size, 64 << 20, "log segment size, bytes");
 ABSL_FLAG(absl::Duration, retention, absl::ZeroDuration(),
@@ -70,6 +78,10 @@ std::string ValidateFlags() {
   if (absl::GetFlag(FLAGS_max_attempts) < 1) return "--max_attempts must be at least 1";
   if (absl::GetFlag(FLAGS_max_frame_size) < 1024) return "--max_frame_size must be at least 1024";
   if (absl::GetFlag(FLAGS_max_connections) < 1) return "--max_connections must be at least 1";
+  if (absl::GetFlag(FLAGS_admin_connections) < 0) return "--admin_connections cannot be negative";
+  if (absl::GetFlag(FLAGS_max_connections_per_source) < 1)
+    return "--max_connections_per_source must be at least 1";
+  if (!positive(absl::GetFlag(FLAGS_hello_timeout))) return "--hello_timeout must be positive";
   if (absl::GetFlag(FLAGS_max_unacked) < 1) return "--max_unacked must be at least 1";
   if (absl::GetFlag(FLAGS_segment_size) < 4096) return "--segment_size must be at least 4096";
   if (absl::GetFlag(FLAGS_data_dir).empty()) return "--data_dir cannot be empty";
@@ -106,6 +118,27 @@ txmsg::log::FileSystem* TestStorageFaults() {
     });
   }
   return test_fs;
+}
+
+// Descriptors kept for everything but client connections: the log's
+// segments (the active one, readers of sealed ones, one being created),
+// the listening sockets, /metrics scrapes, stdio.
+constexpr uint64_t kReservedDescriptors = 64;
+
+// Raises the descriptor limit as far as allowed and fits --max_connections
+// under it, keeping kReservedDescriptors for the log, so that running out of
+// descriptors can refuse a connection but never stop a segment roll.
+size_t ConnectionCapForDescriptors() {
+  const uint64_t wanted = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_connections));
+  const txmsg::base::FdLimit limit = txmsg::base::RaiseFdLimit();
+  if (limit.soft == 0) return static_cast<size_t>(wanted);  // unknown: trust the flag
+  const uint64_t cap = txmsg::base::ConnectionCap(wanted, limit.soft, kReservedDescriptors);
+  if (cap < wanted) {
+    LogEvent("max_connections lowered from ", wanted, " to ", cap, ": the descriptor limit is ",
+             limit.soft, " and ", kReservedDescriptors,
+             " are kept for the log (raise it with ulimit -n or LimitNOFILE=)");
+  }
+  return static_cast<size_t>(cap);
 }
 
 }  // namespace
@@ -161,8 +194,12 @@ int main(int argc, char** argv) {
   txmsg::broker::ServerOptions server_options;
   server_options.bind = absl::GetFlag(FLAGS_bind);
   server_options.port = static_cast<uint16_t>(absl::GetFlag(FLAGS_port));
-  server_options.max_connections = static_cast<size_t>(absl::GetFlag(FLAGS_max_connections));
+  server_options.max_connections = ConnectionCapForDescriptors();
+  server_options.admin_connections = static_cast<size_t>(absl::GetFlag(FLAGS_admin_connections));
+  server_options.max_connections_per_source =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_connections_per_source));
   server_options.limits.max_frame_size = options.max_frame_size;
+  server_options.limits.hello_timeout_ms = Ms(absl::GetFlag(FLAGS_hello_timeout));
   txmsg::broker::Server server(io, **core, server_options);
   if (absl::Status s = server.Start(); !s.ok()) {
     std::fprintf(stderr, "txmsg-broker: %s\n", std::string(s.message()).c_str());

@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "base/fd_limit.h"
 #include "base/listen.h"
 
 namespace txmsg::broker {
@@ -65,7 +66,11 @@ class MetricsConnection : public std::enable_shared_from_this<MetricsConnection>
 }  // namespace
 
 MetricsServer::MetricsServer(asio::io_context& io, std::string bind, uint16_t port, Render render)
-    : acceptor_(io), bind_(std::move(bind)), port_(port), render_(std::move(render)) {}
+    : acceptor_(io),
+      accept_pause_(io),
+      bind_(std::move(bind)),
+      port_(port),
+      render_(std::move(render)) {}
 
 absl::Status MetricsServer::Start() {
   if (absl::Status s = base::Listen(acceptor_, bind_, port_); !s.ok()) {
@@ -80,6 +85,14 @@ void MetricsServer::DoAccept() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
     if (!ec) std::make_shared<MetricsConnection>(std::move(socket), render_)->Read();
+    if (ec && base::IsResourceExhaustion(ec.value())) {
+      // Out of descriptors: wait for some to close rather than spin.
+      accept_pause_.expires_after(std::chrono::milliseconds(100));
+      accept_pause_.async_wait([this](const boost::system::error_code& wait_ec) {
+        if (!wait_ec) DoAccept();
+      });
+      return;
+    }
     DoAccept();
   });
 }
@@ -87,6 +100,7 @@ void MetricsServer::DoAccept() {
 void MetricsServer::Stop() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  accept_pause_.cancel();
 }
 
 }  // namespace txmsg::broker

@@ -7,6 +7,7 @@
 #include <string>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "absl/status/status.h"
 
@@ -24,6 +25,7 @@ class MetricsServer {
   void DoAccept();
 
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer accept_pause_;
   const std::string bind_;
   uint16_t port_;
   const Render render_;

@@ -9,12 +9,14 @@
 namespace txmsg::broker {
 
 Session::Session(boost::asio::ip::tcp::socket socket, BrokerCore& core, uint64_t id,
-                 SessionLimits limits, OnEnd on_end)
+                 SessionLimits limits, OnEnd on_end, bool admin_only)
     : socket_(std::move(socket)),
       core_(core),
       id_(id),
       limits_(limits),
       on_end_(std::move(on_end)),
+      admin_only_(admin_only),
+      hello_deadline_(socket_.get_executor()),
       decoder_(limits.max_frame_size) {
   boost::system::error_code ec;
   const auto ep = socket_.remote_endpoint(ec);
@@ -24,7 +26,35 @@ Session::Session(boost::asio::ip::tcp::socket socket, BrokerCore& core, uint64_t
 
 void Session::Start() {
   core_.OnConnect(this);
+  if (limits_.hello_timeout_ms > 0) {
+    hello_deadline_.expires_after(std::chrono::milliseconds(limits_.hello_timeout_ms));
+    hello_deadline_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || self->hello_seen_ || self->ended_) return;
+      self->Refuse(wire::ERROR_INVALID_REQUEST,
+                   absl::StrCat("no Hello within ", self->limits_.hello_timeout_ms, " ms"));
+    });
+  }
   DoRead();
+}
+
+bool Session::AdmitFrame(const wire::Frame& frame) {
+  if (hello_seen_ || !frame.has_hello()) return true;  // the core judges the rest
+  hello_seen_ = true;
+  hello_deadline_.cancel();
+  if (admin_only_ && frame.hello().role() != wire::ROLE_ADMIN) {
+    Refuse(wire::ERROR_RESOURCE_EXHAUSTED,
+           "too many connections: the remaining ones are kept for admin connections");
+    return false;
+  }
+  return true;
+}
+
+void Session::Refuse(wire::ErrorCode code, const std::string& message) {
+  wire::Frame err;
+  err.mutable_error()->set_code(code);
+  err.mutable_error()->set_message(message);
+  Send(err);
+  Close();
 }
 
 void Session::DoRead() {
@@ -45,16 +75,13 @@ void Session::OnRead(const boost::system::error_code& ec, size_t n) {
     absl::StatusOr<std::optional<wire::Frame>> next = decoder_.Next();
     if (!next.ok()) {
       LogEvent("protocol error from ", remote_, ": ", next.status().message());
-      wire::Frame err;
-      err.mutable_error()->set_code(next.status().code() == absl::StatusCode::kOutOfRange
-                                        ? wire::ERROR_TOO_LARGE
-                                        : wire::ERROR_INVALID_REQUEST);
-      err.mutable_error()->set_message(std::string(next.status().message()));
-      Send(err);
-      Close();
+      Refuse(next.status().code() == absl::StatusCode::kOutOfRange ? wire::ERROR_TOO_LARGE
+                                                                   : wire::ERROR_INVALID_REQUEST,
+             std::string(next.status().message()));
       return;
     }
     if (!next->has_value()) break;
+    if (!AdmitFrame(**next)) return;
     core_.OnFrame(this, std::move(**next));
   }
   DoRead();
@@ -114,6 +141,7 @@ void Session::Stop() {
 void Session::End() {
   if (ended_) return;
   ended_ = true;
+  hello_deadline_.cancel();
   boost::system::error_code ignored;
   socket_.close(ignored);
   core_.OnDisconnect(this);

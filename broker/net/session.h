@@ -3,7 +3,8 @@
 // itself through shared_from_this while asynchronous operations run; the
 // server keeps it in its set until it ends.
 //
-// Limits: the decoder rejects oversized frames before buffering them; when
+// Limits: a connection must say Hello within `hello_timeout_ms`; the
+// decoder rejects oversized frames before buffering them; when
 // more than `pause_bytes` wait to be written, reading stops until the peer
 // drains them (backpressure instead of buffering), and a peer that lets more
 // than `max_write_bytes` pile up is disconnected.
@@ -16,6 +17,7 @@
 #include <string>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "broker/core/broker_core.h"
 #include "proto/frame_codec.h"
@@ -26,14 +28,19 @@ struct SessionLimits {
   uint32_t max_frame_size = proto::kDefaultMaxFrameSize;
   size_t pause_bytes = 4u << 20;
   size_t max_write_bytes = 64u << 20;
+  // A connection that has not said Hello this long after it was accepted
+  // is closed, so idle sockets cannot hold the broker's slots (0: no limit).
+  uint64_t hello_timeout_ms = 10'000;
 };
 
 class Session final : public std::enable_shared_from_this<Session>, public Peer {
  public:
   using OnEnd = std::function<void(const std::shared_ptr<Session>&)>;
-  // `core` must outlive the session; `on_end` runs once when it ends.
+  // `core` must outlive the session; `on_end` runs once when it ends. An
+  // `admin_only` session took one of the slots kept for operators: its
+  // Hello must ask for ROLE_ADMIN, or it is refused and closed.
   Session(boost::asio::ip::tcp::socket socket, BrokerCore& core, uint64_t id, SessionLimits limits,
-          OnEnd on_end);
+          OnEnd on_end, bool admin_only = false);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -50,6 +57,11 @@ class Session final : public std::enable_shared_from_this<Session>, public Peer 
  private:
   void DoRead();
   void OnRead(const boost::system::error_code& ec, size_t n);
+  // Sends an error frame and closes after it.
+  void Refuse(wire::ErrorCode code, const std::string& message);
+  // Checks a frame against the Hello rules of the net layer (the deadline,
+  // the admin-only slot); false if the session is being closed.
+  bool AdmitFrame(const wire::Frame& frame);
   void DoWrite();
   void OnWrite(const boost::system::error_code& ec);
   void End();
@@ -60,6 +72,9 @@ class Session final : public std::enable_shared_from_this<Session>, public Peer 
   const SessionLimits limits_;
   const OnEnd on_end_;
   std::string remote_;
+  const bool admin_only_;
+  bool hello_seen_ = false;
+  boost::asio::steady_timer hello_deadline_;
   proto::FrameDecoder decoder_;
   std::array<char, 64 * 1024> read_buf_;
   std::string pending_;  // frames waiting for the next write

@@ -9,46 +9,11 @@
 
 #include "proto/frame_codec.h"
 #include "tests/broker/broker_test_fixture.h"
+#include "tests/broker/raw_connection.h"
 
 namespace txmsg::testing_broker {
 namespace {
 
-
-class RawConnection {
- public:
-  explicit RawConnection(uint16_t port) : socket_(io_) {
-    boost::asio::ip::tcp::endpoint ep(boost::asio::ip::make_address("127.0.0.1"), port);
-    socket_.connect(ep);
-  }
-  void Write(const std::string& bytes) { boost::asio::write(socket_, boost::asio::buffer(bytes)); }
-  void Write(const wire::Frame& f) {
-    std::string b;
-    ASSERT_OK(proto::AppendFrame(f, UINT32_MAX, &b));
-    Write(b);
-  }
-  // Reads frames until the broker closes; returns them.
-  std::vector<wire::Frame> ReadUntilClosed() {
-    std::vector<wire::Frame> frames;
-    proto::FrameDecoder decoder;
-    char buf[4096];
-    boost::system::error_code ec;
-    while (true) {
-      const size_t n = socket_.read_some(boost::asio::buffer(buf), ec);
-      if (ec) break;
-      decoder.Feed(std::string_view(buf, n));
-      while (true) {
-        auto f = decoder.Next();
-        if (!f.ok() || !f->has_value()) break;
-        frames.push_back(**f);
-      }
-    }
-    return frames;
-  }
-
- private:
-  boost::asio::io_context io_;
-  boost::asio::ip::tcp::socket socket_;
-};
 
 TEST_F(BrokerTest, MalformedFramesGetAnErrorAndTheConnectionClosedWhileOthersAreServed) {
   StartBroker({"--max_frame_size=65536"});

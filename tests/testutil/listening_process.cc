@@ -11,6 +11,7 @@ namespace txmsg::testing {
 bool ListeningProcess::Start() {
   std::vector<std::string> argv = argv_;
   argv.push_back("--port=" + std::to_string(port_));
+  if (!wrapper_.empty()) argv.insert(argv.begin(), {"/bin/sh", "-c", wrapper_, "sh"});
   proc_ = std::make_unique<Subprocess>(argv, env_);
   // Restarting on the same port may race the old socket's release: retry.
   for (int attempt = 0; attempt < 50; ++attempt) {

@@ -47,10 +47,14 @@ class ListeningProcess {
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   // Environment for the next Start.
   void set_env(std::vector<std::string> env) { env_ = std::move(env); }
+  // A shell command line to run the process through, its argv as "$@"
+  // (e.g. "ulimit -n 128 && exec \"$@\""); empty: run it directly.
+  void set_wrapper(std::string shell) { wrapper_ = std::move(shell); }
 
  private:
   const std::vector<std::string> argv_;
   std::vector<std::string> env_;
+  std::string wrapper_;
   std::unique_ptr<Subprocess> proc_;
   uint16_t port_ = 0;  // 0 until the first start picks one
 };
