@@ -1,7 +1,5 @@
 #include "txmsg/blocking_client.h"
 
-#include <sys/socket.h>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/connection.h"
 #include "proto/frame_codec.h"
+#include "txmsg/broker_address.h"
 
 namespace txmsg {
 
@@ -22,6 +21,27 @@ struct BlockingClient::Impl {
   tcp::socket socket{io};
   proto::FrameDecoder decoder;
   std::string broker;
+  std::chrono::milliseconds timeout{0};
+
+  // Runs the asynchronous operation that `start` begins (it must set `ec`
+  // when done) for at most `timeout`; a timed-out operation is cancelled
+  // and reported as timed_out. The deadline is the whole point: a blocking
+  // socket call would wait for ever on a server that never answers.
+  template <typename Start>
+  boost::system::error_code RunWithDeadline(Start start) {
+    boost::system::error_code ec = asio::error::would_block;
+    start(&ec);
+    io.restart();
+    io.run_for(timeout);
+    if (ec == asio::error::would_block) {
+      boost::system::error_code ignored;
+      socket.cancel(ignored);
+      io.restart();
+      io.run();  // lets the cancelled operation finish
+      return asio::error::timed_out;
+    }
+    return ec;
+  }
 };
 
 BlockingClient::BlockingClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -30,28 +50,27 @@ BlockingClient::~BlockingClient() = default;
 absl::StatusOr<std::unique_ptr<BlockingClient>> BlockingClient::Connect(
     const std::string& broker, wire::ClientRole role, const std::string& producer_group,
     std::chrono::milliseconds timeout) {
+  absl::StatusOr<BrokerAddress> address = ParseBrokerAddress(broker);
+  if (!address.ok()) return address.status();
   auto impl = std::make_unique<Impl>();
   impl->broker = broker;
-  const size_t colon = broker.rfind(':');
-  if (colon == std::string::npos || colon + 1 == broker.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("broker address '", broker, "' is not HOST:PORT"));
-  }
-  std::string host = broker.substr(0, colon);
-  if (host.empty()) host = "127.0.0.1";
+  impl->timeout = timeout;
   boost::system::error_code ec;
   tcp::resolver resolver(impl->io);
-  auto endpoints = resolver.resolve(host, broker.substr(colon + 1), ec);
-  if (!ec) asio::connect(impl->socket, endpoints, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot connect to the broker at ", broker, ": ", ec.message()));
+  auto endpoints = resolver.resolve(address->host, std::to_string(address->port), ec);
+  if (!ec) {
+    ec = impl->RunWithDeadline([&](boost::system::error_code* out) {
+      asio::async_connect(
+          impl->socket, endpoints,
+          [out](const boost::system::error_code& e, const tcp::endpoint&) { *out = e; });
+    });
   }
-  // Bound every blocking read and write.
-  const timeval tv{static_cast<time_t>(timeout.count() / 1000),
-                   static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
-  ::setsockopt(impl->socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  ::setsockopt(impl->socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot connect to the broker at ", broker, ": ",
+        ec == asio::error::timed_out ? absl::StrCat("no connection within ", timeout.count(), " ms")
+                                     : ec.message()));
+  }
   std::unique_ptr<BlockingClient> client(new BlockingClient(std::move(impl)));
   wire::Frame hello;
   hello.mutable_hello()->set_version(wire::PROTOCOL_VERSION_1);
@@ -66,8 +85,10 @@ absl::StatusOr<std::unique_ptr<BlockingClient>> BlockingClient::Connect(
 absl::Status BlockingClient::SendOnly(const wire::Frame& frame) {
   std::string bytes;
   if (absl::Status s = proto::AppendFrame(frame, UINT32_MAX, &bytes); !s.ok()) return s;
-  boost::system::error_code ec;
-  asio::write(impl_->socket, asio::buffer(bytes), ec);
+  const boost::system::error_code ec = impl_->RunWithDeadline([&](boost::system::error_code* out) {
+    asio::async_write(impl_->socket, asio::buffer(bytes),
+                      [out](const boost::system::error_code& e, size_t) { *out = e; });
+  });
   if (ec) {
     broken_ = true;
     return absl::UnavailableError(
@@ -85,8 +106,21 @@ absl::StatusOr<wire::Frame> BlockingClient::ReadFrame() {
     }
     if (next->has_value()) return std::move(**next);
     char buf[64 * 1024];
-    boost::system::error_code ec;
-    const size_t n = impl_->socket.read_some(asio::buffer(buf), ec);
+    size_t n = 0;
+    const boost::system::error_code ec =
+        impl_->RunWithDeadline([&](boost::system::error_code* out) {
+          impl_->socket.async_read_some(asio::buffer(buf),
+                                        [out, &n](const boost::system::error_code& e, size_t k) {
+                                          *out = e;
+                                          n = k;
+                                        });
+        });
+    if (ec == asio::error::timed_out) {
+      broken_ = true;
+      return absl::DeadlineExceededError(absl::StrCat("no answer from the broker at ",
+                                                      impl_->broker, " within ",
+                                                      impl_->timeout.count(), " ms"));
+    }
     if (ec) {
       broken_ = true;
       return absl::UnavailableError(
@@ -96,7 +130,6 @@ absl::StatusOr<wire::Frame> BlockingClient::ReadFrame() {
     impl_->decoder.Feed(std::string_view(buf, n));
   }
 }
-
 absl::StatusOr<wire::Frame> BlockingClient::Call(wire::Frame request) {
   const uint64_t corr = next_corr_++;
   request.set_correlation_id(corr);

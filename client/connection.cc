@@ -1,5 +1,7 @@
 #include "client/connection.h"
 
+#include "txmsg/broker_address.h"
+
 #include <cstdio>
 
 #include <boost/asio/connect.hpp>
@@ -47,10 +49,13 @@ BrokerConnection::BrokerConnection(ClientOptions options, wire::Hello hello, Han
       sweep_timer_(io_),
       decoder_(options_.max_frame_size),
       backoff_(options_.reconnect_min) {
-  const size_t colon = options_.broker.rfind(':');
-  host_ = colon == std::string::npos ? options_.broker : options_.broker.substr(0, colon);
-  port_ = colon == std::string::npos ? "9876" : options_.broker.substr(colon + 1);
-  if (host_.empty()) host_ = "127.0.0.1";
+  absl::StatusOr<BrokerAddress> address = ParseBrokerAddress(options_.broker);
+  if (address.ok()) {
+    host_ = address->host;
+    port_ = std::to_string(address->port);
+  } else {
+    address_error_ = address.status();  // reported by WaitReady; nothing to retry
+  }
 }
 
 BrokerConnection::~BrokerConnection() { Stop(); }
@@ -79,6 +84,7 @@ void BrokerConnection::Stop() {
 }
 
 absl::Status BrokerConnection::WaitReady(std::chrono::milliseconds wait) {
+  if (!address_error_.ok()) return address_error_;
   absl::MutexLock lock(&ready_mu_);
   const bool ok =
       ready_mu_.AwaitWithTimeout(absl::Condition(
@@ -92,7 +98,7 @@ absl::Status BrokerConnection::WaitReady(std::chrono::milliseconds wait) {
 void BrokerConnection::Post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
 
 void BrokerConnection::Connect() {
-  if (stopped_) return;
+  if (stopped_ || !address_error_.ok()) return;
   const uint64_t gen = ++gen_;
   resolver_.async_resolve(
       host_, port_,
@@ -117,29 +123,29 @@ void BrokerConnection::OnConnected() {
   *hello.mutable_hello() = hello_;
   const uint64_t corr = next_corr_++;
   hello.set_correlation_id(corr);
-  outstanding_[corr] = Outstanding{[this, gen = gen_](absl::StatusOr<wire::Frame> r) {
-                                     if (!r.ok()) {
-                                       last_error_ = r.status().ToString();
-                                       // Unanswered, or answered with an error (say, a
-                                       // duplicate of our Hello answered before the lost
-                                       // HelloOk): this connection will never be ready, so
-                                       // start over on a new one, with backoff. Unless
-                                       // Lost() is what failed it.
-                                       if (gen == gen_ && !stopped_)
-                                         Lost(absl::StrCat("Hello not accepted: ",
-                                                           r.status().message()));
-                                       return;
-                                     }
-                                     last_error_.clear();
-                                     backoff_ = options_.reconnect_min;
-                                     {
-                                       absl::MutexLock lock(&ready_mu_);
-                                       epoch_.fetch_add(1);
-                                       ready_ = true;
-                                     }
-                                     if (handlers_.on_ready) handlers_.on_ready(epoch_.load());
-                                   },
-                                   std::chrono::steady_clock::now() + options_.request_timeout};
+  outstanding_[corr] =
+      Outstanding{[this, gen = gen_](absl::StatusOr<wire::Frame> r) {
+                    if (!r.ok()) {
+                      last_error_ = r.status().ToString();
+                      // Unanswered, or answered with an error (say, a
+                      // duplicate of our Hello answered before the lost
+                      // HelloOk): this connection will never be ready, so
+                      // start over on a new one, with backoff. Unless
+                      // Lost() is what failed it.
+                      if (gen == gen_ && !stopped_)
+                        Lost(absl::StrCat("Hello not accepted: ", r.status().message()));
+                      return;
+                    }
+                    last_error_.clear();
+                    backoff_ = options_.reconnect_min;
+                    {
+                      absl::MutexLock lock(&ready_mu_);
+                      epoch_.fetch_add(1);
+                      ready_ = true;
+                    }
+                    if (handlers_.on_ready) handlers_.on_ready(epoch_.load());
+                  },
+                  std::chrono::steady_clock::now() + options_.request_timeout};
   Write(hello);
 }
 

@@ -82,6 +82,7 @@ class BrokerConnection {
   const Handlers handlers_;
   std::string host_;
   std::string port_;
+  absl::Status address_error_;  // options_.broker is not HOST:PORT
 
   boost::asio::io_context io_;
   boost::asio::ip::tcp::socket socket_;

@@ -2,9 +2,10 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
+#include "base/flags.h"
 #include "base/signals.h"
 #include "order/order_service.h"
-#include "base/flags.h"
+#include "txmsg/broker_address.h"
 
 ABSL_FLAG(int32_t, port, 8081, "HTTP port (0: pick a free one and print it)");
 ABSL_FLAG(std::string, bind, "127.0.0.1", "HTTP listen address");
@@ -27,6 +28,13 @@ int main(int argc, char** argv) {
   const int port = absl::GetFlag(FLAGS_port);
   if (port < 0 || port > 65535 || absl::GetFlag(FLAGS_max_pay_count) < 1) {
     std::fprintf(stderr, "order-service: --port must be 0-65535 and --max_pay_count >= 1\n");
+    return 2;
+  }
+  if (absl::StatusOr<txmsg::BrokerAddress> a =
+          txmsg::ParseBrokerAddress(absl::GetFlag(FLAGS_broker));
+      !a.ok()) {
+    std::fprintf(stderr, "order-service: --broker: %s\n",
+                 std::string(a.status().message()).c_str());
     return 2;
   }
   txmsg::base::BlockStopSignals();

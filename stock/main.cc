@@ -4,9 +4,10 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "base/flags.h"
 #include "base/signals.h"
 #include "stock/stock_service.h"
-#include "base/flags.h"
+#include "txmsg/broker_address.h"
 
 ABSL_FLAG(int32_t, port, 8082, "HTTP port (0: pick a free one and print it)");
 ABSL_FLAG(std::string, bind, "127.0.0.1", "HTTP listen address");
@@ -47,6 +48,13 @@ int main(int argc, char** argv) {
       return 2;
     }
     o.seed_stock[product] = units;
+  }
+  if (absl::StatusOr<txmsg::BrokerAddress> a =
+          txmsg::ParseBrokerAddress(absl::GetFlag(FLAGS_broker));
+      !a.ok()) {
+    std::fprintf(stderr, "stock-service: --broker: %s\n",
+                 std::string(a.status().message()).c_str());
+    return 2;
   }
   txmsg::base::BlockStopSignals();
   o.port = static_cast<uint16_t>(port);

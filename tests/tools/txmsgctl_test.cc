@@ -2,8 +2,11 @@
 // in every state: pending (never checked), checked, discarded, committed,
 // rolled back.
 #include <google/protobuf/struct.pb.h>
+
 #include <google/protobuf/util/json_util.h>
 #include <sys/wait.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -84,6 +87,17 @@ class TxmsgctlTest : public ::testing::Test {
                                      "--broker=" + (broker.empty() ? broker_->address() : broker)};
     argv.insert(argv.end(), args.begin(), args.end());
     testing::Subprocess p(argv);
+    CtlRun r;
+    r.out = p.ReadAll(10s);
+    const int status = p.Wait();
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+  }
+  // Like Ctl, with standard error in `out` too (where errors are printed).
+  static CtlRun CtlWithErrors(const std::vector<std::string>& args, const std::string& broker) {
+    std::string cmd = std::string(TXMSGCTL_BIN) + " '--broker=" + broker + "'";
+    for (const std::string& a : args) cmd += " '" + a + "'";
+    testing::Subprocess p({"/bin/sh", "-c", cmd + " 2>&1"});
     CtlRun r;
     r.out = p.ReadAll(10s);
     const int status = p.Wait();
@@ -260,6 +274,39 @@ TEST_F(TxmsgctlTest, UnreachableBrokerBadArgumentsAndBadIdsGiveTheDocumentedExit
   EXPECT_EQ(Ctl({"half", "show", "987654321"}).code, 1);  // well-formed, unknown to the broker
   CtlRun rolled = Ctl({"half", "show", std::to_string(rolled_)});
   EXPECT_EQ(rolled.code, 1);
+}
+
+TEST_F(TxmsgctlTest, SilentServerTimesOutWithExitTwoAndBadAddressesAreRefused) {
+  // A server that accepts (the kernel completes the handshake) and never answers.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor silent(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  const std::string silent_addr = "127.0.0.1:" + std::to_string(silent.local_endpoint().port());
+  const auto start = std::chrono::steady_clock::now();
+  CtlRun hung = CtlWithErrors({"--timeout=300ms", "stats"}, silent_addr);
+  EXPECT_EQ(hung.code, 2) << hung.out;
+  EXPECT_NE(hung.out.find("within 300 ms"), std::string::npos) << hung.out;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+
+  for (const auto& [address, why] :
+       std::vector<std::pair<std::string, std::string>>{{"127.0.0.1:99999", "1 to 65535"},
+                                                        {"127.0.0.1", "port is missing"},
+                                                        {"::1:9876", "brackets"},
+                                                        {":9876", "host is missing"}}) {
+    CtlRun r = CtlWithErrors({"stats"}, address);
+    EXPECT_EQ(r.code, 2) << address << ": " << r.out;
+    EXPECT_NE(r.out.find(why), std::string::npos) << address << ": " << r.out;
+  }
+  EXPECT_EQ(Ctl({"--timeout=soon", "stats"}).code, 2);  // a bad value is a wrong argument
+  EXPECT_EQ(Ctl({"--watch=x", "stats"}).code, 2);
+}
+
+TEST_F(TxmsgctlTest, BracketedIpv6AddressReachesABrokerOnIpv6Loopback) {
+  testing::TempDir dir;
+  testing::BrokerProcess v6(dir.File("data"), {"--bind=::1"});
+  if (!v6.Start()) GTEST_SKIP() << "no IPv6 loopback here";
+  CtlRun r = Ctl({"stats"}, "[::1]:" + std::to_string(v6.port()));
+  EXPECT_EQ(r.code, 0) << r.out;
 }
 
 }  // namespace

@@ -13,8 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "txmsg/blocking_client.h"
 #include "tools/txmsgctl/render.h"
+#include "txmsg/blocking_client.h"
 
 namespace txmsg::ctl {
 namespace {
@@ -24,6 +24,19 @@ namespace pb = google::protobuf;
 constexpr int kOk = 0;
 constexpr int kRefused = 1;
 constexpr int kUsage = 2;
+
+// A failed connect is the broker refusing us (1: it said why) or not being
+// reachable, answering in time or named correctly (2).
+int ConnectFailureCode(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kDeadlineExceeded:
+      return 2;
+    default:
+      return 1;
+  }
+}
 
 int Usage(const std::string& why) {
   std::fprintf(stderr, "txmsgctl: %s (see txmsgctl --help)\n", why.c_str());
@@ -38,14 +51,11 @@ class Session {
   // nullopt + *code set when it failed.
   std::optional<wire::Frame> Call(wire::Frame request, int* code) {
     if (!client_) {
-      auto c = BlockingClient::Connect(options_.broker);
+      auto c = BlockingClient::Connect(options_.broker, wire::ROLE_ADMIN, "", options_.timeout);
       if (!c.ok()) {
         std::fprintf(stderr, "txmsgctl: cannot reach the broker at %s: %s\n",
                      options_.broker.c_str(), std::string(c.status().message()).c_str());
-        *code = c.status().code() == absl::StatusCode::kUnavailable ||
-                        c.status().code() == absl::StatusCode::kInvalidArgument
-                    ? kUsage
-                    : kRefused;
+        *code = ConnectFailureCode(c.status());
         return std::nullopt;
       }
       client_ = std::move(*c);
@@ -419,11 +429,11 @@ int Send(const CtlOptions& o, const std::vector<std::string>& args) {
     }
     (*content->mutable_properties())[kv.first] = kv.second;
   }
-  auto client = BlockingClient::Connect(o.broker, wire::ROLE_PRODUCER, group);
+  auto client = BlockingClient::Connect(o.broker, wire::ROLE_PRODUCER, group, o.timeout);
   if (!client.ok()) {
     std::fprintf(stderr, "txmsgctl: cannot reach the broker at %s: %s\n", o.broker.c_str(),
                  std::string(client.status().message()).c_str());
-    return kUsage;
+    return ConnectFailureCode(client.status());
   }
   absl::StatusOr<wire::Frame> r = (*client)->Call(f);
   if (!r.ok()) {

@@ -4,6 +4,7 @@
 #ifndef TXMSG_TOOLS_TXMSGCTL_COMMANDS_H_
 #define TXMSG_TOOLS_TXMSGCTL_COMMANDS_H_
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ struct CtlOptions {
   std::string key;
   std::vector<std::string> props;
   int hold_seconds = 0;
+  // Every connection attempt and every answer is waited for this long at most.
+  std::chrono::milliseconds timeout{5000};
 };
 
 // `args` are the positional arguments: {"half", "list"}, {"send", TOPIC, BODY}, ...

@@ -5,10 +5,13 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "absl/time/time.h"
 #include "base/flags.h"
 #include "tools/txmsgctl/commands.h"
 
-ABSL_FLAG(std::string, broker, "127.0.0.1:9876", "broker address HOST:PORT");
+ABSL_FLAG(std::string, broker, "127.0.0.1:9876", "broker address HOST:PORT ([IPv6]:PORT)");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5),
+          "give up on a connection or an answer after this long (exit 2)");
 ABSL_FLAG(bool, json, false, "print one JSON document (snake_case fields) instead of a table");
 ABSL_FLAG(int32_t, watch, 0, "list commands: refresh every this many seconds (0: once)");
 ABSL_FLAG(std::string, group, "", "half list: only this producer group; send: producer group");
@@ -24,7 +27,7 @@ namespace {
 
 constexpr char kUsage[] =
     "inspects and resolves the txmsg broker's half messages, groups and DLQs.\n\n"
-    "Usage: txmsgctl [--broker HOST:PORT] [--json] COMMAND\n\n"
+    "Usage: txmsgctl [--broker HOST:PORT] [--timeout 5s] [--json] COMMAND\n\n"
     "Commands:\n"
     "  half list [--group G] [--topic T] [--state pending|discarded] [--older-than 30s]\n"
     "  half show ID\n"
@@ -46,7 +49,7 @@ bool CheckFlags(int argc, char** argv, std::vector<std::string>* storage) {
     const size_t eq = arg.find('=');
     std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
     for (char& c : name) c = c == '-' ? '_' : c;
-    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr && name.rfind("no", 0) == 0)
       flag = absl::FindCommandLineFlag(name.substr(2));
     if (flag == nullptr) {
@@ -55,7 +58,21 @@ bool CheckFlags(int argc, char** argv, std::vector<std::string>* storage) {
     }
     storage->push_back("--" + name + (eq == std::string::npos ? "" : arg.substr(eq)));
     argv[i] = storage->back().data();
-    if (eq == std::string::npos && !flag->IsOfType<bool>() && i + 1 < argc) ++i;  // its value
+    std::string value;
+    bool has_value = eq != std::string::npos;
+    if (has_value) {
+      value = arg.substr(eq + 1);
+    } else if (!flag->IsOfType<bool>() && i + 1 < argc) {
+      value = argv[++i];  // its value
+      has_value = true;
+    }
+    // A bad value is a wrong argument too (exit 2), not Abseil's exit 1.
+    std::string error;
+    if (has_value && !flag->IsOfType<bool>() && !flag->ParseFrom(value, &error)) {
+      std::fprintf(stderr, "txmsgctl: bad value for --%s: %s (see txmsgctl --help)\n", name.c_str(),
+                   error.c_str());
+      return false;
+    }
   }
   return true;
 }
@@ -80,6 +97,11 @@ int main(int argc, char** argv) {
   o.key = absl::GetFlag(FLAGS_key);
   o.props = absl::GetFlag(FLAGS_prop);
   o.hold_seconds = absl::GetFlag(FLAGS_hold);
+  o.timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_timeout));
+  if (absl::GetFlag(FLAGS_timeout) <= absl::ZeroDuration()) {
+    std::fprintf(stderr, "txmsgctl: --timeout must be positive\n");
+    return 2;
+  }
   if (o.watch_seconds < 0 || o.hold_seconds < 0) {
     std::fprintf(stderr, "txmsgctl: --watch and --hold cannot be negative\n");
     return 2;

@@ -14,7 +14,7 @@ namespace txmsg {
 
 class BlockingClient {
  public:
-  // Connects to HOST:PORT and says Hello with `role` (ROLE_ADMIN for
+  // Connects to HOST:PORT ([IPv6]:PORT) and says Hello with `role` (ROLE_ADMIN for
   // txmsgctl). UNAVAILABLE if the broker cannot be reached.
   static absl::StatusOr<std::unique_ptr<BlockingClient>> Connect(
       const std::string& broker, wire::ClientRole role = wire::ROLE_ADMIN,
