@@ -1,5 +1,7 @@
 // One line per notable event on stderr, with a UTC timestamp:
 //   2026-11-24T20:41:07.123Z check-back sent: id=4096 group=tx_order_group ...
+// Control characters in a line (a client id with a newline, say) are
+// escaped, so a client cannot forge or split log lines.
 #ifndef TXMSG_BROKER_CORE_EVENT_LOG_H_
 #define TXMSG_BROKER_CORE_EVENT_LOG_H_
 

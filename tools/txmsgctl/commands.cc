@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "base/printable.h"
 #include "tools/txmsgctl/render.h"
 #include "txmsg/blocking_client.h"
 
@@ -68,7 +69,7 @@ class Session {
         *code = kUsage;
       } else {
         std::fprintf(stderr, "txmsgctl: refused by the broker: %s\n",
-                     std::string(r.status().message()).c_str());
+                     base::Printable(std::string(r.status().message())).c_str());
         *code = kRefused;
       }
       return std::nullopt;
@@ -327,9 +328,9 @@ int HalfShow(const CtlOptions& o, uint64_t id) {
     std::printf(
         "id          %llu\ntx id       %s\ngroup       %s\ntopic       %s\nkey         %s\n"
         "state       %s\nstored      %s (%s ago)\nchecks      %u\n",
-        static_cast<unsigned long long>(h.message_id()), h.tx_id().c_str(),
-        h.producer_group().c_str(), h.content().topic().c_str(), h.content().key().c_str(),
-        StateName(h.state()).c_str(),
+        static_cast<unsigned long long>(h.message_id()), base::Printable(h.tx_id()).c_str(),
+        base::Printable(h.producer_group()).c_str(), base::Printable(h.content().topic()).c_str(),
+        base::Printable(h.content().key()).c_str(), StateName(h.state()).c_str(),
         absl::FormatTime("%Y-%m-%d %H:%M:%E3S UTC", absl::FromUnixMillis(h.store_time_ms()),
                          absl::UTCTimeZone())
             .c_str(),
@@ -337,7 +338,7 @@ int HalfShow(const CtlOptions& o, uint64_t id) {
     if (h.state() == wire::HALF_PENDING)
       std::printf("next check  in %s\n", Age(h.next_check_ms()).c_str());
     for (const auto& [k, v] : h.content().properties())
-      std::printf("property    %s=%s\n", k.c_str(), v.c_str());
+      std::printf("property    %s=%s\n", base::Printable(k).c_str(), base::Printable(v).c_str());
     std::printf("body (%s, %zu bytes):\n%s\n", body.kind.c_str(), h.content().body().size(),
                 body.text.c_str());
     if (h.check_history_size() > 0) {

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/printable.h"
 #include "proto/json/proto_json.h"
 #include "txmsg/events.pb.h"
 
@@ -10,7 +11,15 @@ namespace txmsg::ctl {
 namespace pb = google::protobuf;
 
 std::string Table(const std::vector<std::string>& header,
-                  const std::vector<std::vector<std::string>>& rows) {
+                  const std::vector<std::vector<std::string>>& raw_rows) {
+  // Cells hold names clients chose: escape control characters so that a
+  // name cannot break the table or send escape sequences to the terminal.
+  std::vector<std::vector<std::string>> rows;
+  rows.reserve(raw_rows.size());
+  for (const auto& raw : raw_rows) {
+    std::vector<std::string>& row = rows.emplace_back();
+    for (const std::string& cell : raw) row.push_back(base::Printable(cell));
+  }
   std::vector<size_t> width(header.size());
   for (size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
   for (const auto& row : rows) {

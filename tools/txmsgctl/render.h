@@ -11,7 +11,8 @@
 
 namespace txmsg::ctl {
 
-// A table: a header row and data rows, printed with aligned columns.
+// A table: a header row and data rows, printed with aligned columns;
+// control characters in cells are escaped (base/printable.h).
 std::string Table(const std::vector<std::string>& header,
                   const std::vector<std::vector<std::string>>& rows);
 
