@@ -14,6 +14,7 @@
 #include <optional>
 #include <regex>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -80,6 +81,20 @@ std::string Field(const std::string& json, const char* name) {
   return std::regex_search(json, m, re) ? m[1].str() : "";
 }
 
+// Every string value of `name` in `json`, in order.
+std::vector<std::string> Fields(const std::string& json, const char* name) {
+  std::vector<std::string> out;
+  const std::regex re(absl::StrCat("\"", name, "\": *\"([^\"]*)\""));
+  for (auto it = std::sregex_iterator(json.begin(), json.end(), re); it != std::sregex_iterator();
+       ++it) {
+    out.push_back((*it)[1].str());
+  }
+  return out;
+}
+
+// Orders asked for per poll of the PENDING list.
+constexpr size_t kPollLimit = 1000;
+
 int64_t Number(const std::string& json, const char* name) {
   std::smatch m;
   const std::regex re(absl::StrCat("\"", name, "\": *(-?[0-9]+)"));
@@ -145,13 +160,23 @@ int RunE2eBench(const E2eBenchOptions& o) {
                (submitted_ms - start_ms) / 1000.0, static_cast<long long>(accepted.load()),
                static_cast<long long>(refused.load()));
 
+  // Wait until none of this run's orders is PENDING. Other PENDING orders
+  // (another client's, or a killed earlier run's) are not ours to wait for.
+  const std::unordered_set<std::string> ours(order_nos.begin(), order_nos.end());
   HttpClient poll(o.order);
   int64_t pending = -1;
   while (NowMs() - submitted_ms < o.settle_timeout_s * 1000LL) {
-    auto [status, reply] = poll.Call(http::verb::get, "/order/orders?status=PENDING&limit=1");
-    if (status == 200 && reply.find("orderNo") == std::string::npos) {
-      pending = 0;
-      break;
+    auto [status, reply] =
+        poll.Call(http::verb::get, absl::StrCat("/order/orders?status=PENDING&limit=", kPollLimit));
+    if (status == 200) {
+      const std::vector<std::string> listed = Fields(reply, "orderNo");
+      const bool any_ours = std::any_of(listed.begin(), listed.end(),
+                                        [&](const std::string& no) { return ours.count(no) > 0; });
+      // A full page may hide ours behind others: then look again.
+      if (!any_ours && listed.size() < kPollLimit) {
+        pending = 0;
+        break;
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

@@ -8,9 +8,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "base/flags.h"
 #include "tools/bench/broker_bench.h"
 #include "tools/bench/e2e_bench.h"
-#include "base/flags.h"
 
 ABSL_FLAG(std::string, broker, "127.0.0.1:9876", "broker address HOST:PORT");
 ABSL_FLAG(int64_t, messages, 100000, "messages to send");
@@ -65,10 +65,10 @@ int main(int argc, char** argv) {
   o.topic = absl::GetFlag(FLAGS_topic);
   if (o.topic.empty()) o.topic = absl::StrCat("bench-", ::getpid(), "-", std::time(nullptr));
   if (absl::GetFlag(FLAGS_messages) < 1 || o.producers < 1 || o.consumers < 0 || o.inflight < 1 ||
-      absl::GetFlag(FLAGS_size) < 16 || o.max_unacked < 1) {
+      absl::GetFlag(FLAGS_size) < 24 || o.max_unacked < 1) {
     std::fprintf(stderr,
                  "txmsg-bench: --messages, --producers, --inflight, --max_unacked must be >= 1, "
-                 "--consumers >= 0 (0: produce only) and --size >= 16\n");
+                 "--consumers >= 0 (0: produce only) and --size >= 24\n");
     return 2;
   }
   return txmsg::bench::RunBrokerBench(o);
