@@ -27,6 +27,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT # Ctrl-C: exit, so the EXIT trap stops everything
+trap 'exit 143' TERM
 
 # start NAME CMD...: runs CMD in the background with stdout to
 # $work/NAME.out, records its PID in pids, waits for its "listening on
