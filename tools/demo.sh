@@ -9,20 +9,31 @@ cd "$(dirname "$0")/.."
 
 bash tools/setup-deps.sh
 BUILD_DIR=${BUILD_DIR:-build}
+# Only the three binaries the demo runs (the tests and benchmarks are
+# tools/test.sh's); the build prints its progress as [done/total] lines.
+# The build directory's options are left as they are, so tools/test.sh can
+# share it.
+echo "demo: configuring $BUILD_DIR"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD_DIR" -j2
+echo "demo: building txmsg-broker, order-service, stock-service (a few minutes the first time)"
+cmake --build "$BUILD_DIR" -j2 --target txmsg-broker order-service stock-service
 
 work=$(mktemp -d)
 pids=()
+# Stops every process the demo started and waits until each has exited.
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT # Ctrl-C: exit, so the EXIT trap stops everything
+trap 'exit 143' TERM
 
-# start NAME CMD...: runs CMD with stdout to $work/NAME.out, waits for its
-# "listening on HOST:PORT" line and prints the port.
+# start NAME CMD...: runs CMD in the background with stdout to
+# $work/NAME.out, records its PID in pids, waits for its "listening on
+# HOST:PORT" line and sets PORT. Called directly, never as $(start ...): a
+# command substitution is a subshell, and the PID would be recorded there.
 start() {
   local name=$1
   shift
@@ -30,7 +41,7 @@ start() {
   pids+=($!)
   for _ in $(seq 1 200); do
     if grep -q "listening on" "$work/$name.out" 2>/dev/null; then
-      sed -n 's/.*listening on [^:]*:\([0-9]*\).*/\1/p' "$work/$name.out"
+      PORT=$(sed -n 's/.*listening on [^:]*:\([0-9]*\).*/\1/p' "$work/$name.out")
       return 0
     fi
     sleep 0.05
@@ -44,10 +55,12 @@ field() { sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p"; }
 
 echo
 echo "== txmsg demo: broker, order-service and stock-service on 127.0.0.1 (data in $work) =="
-broker_port=$(start broker "$BUILD_DIR/broker/txmsg-broker" --port 0 --data_dir "$work/broker")
-broker="127.0.0.1:$broker_port"
-order_port=$(start order "$BUILD_DIR/order/order-service" --port 0 --broker "$broker" --db "$work/order.db")
-stock_port=$(start stock "$BUILD_DIR/stock/stock-service" --port 0 --broker "$broker" --db "$work/stock.db" --seed_stock 1:5,2:3)
+start broker "$BUILD_DIR/broker/txmsg-broker" --port 0 --data_dir "$work/broker"
+broker="127.0.0.1:$PORT"
+start order "$BUILD_DIR/order/order-service" --port 0 --broker "$broker" --db "$work/order.db"
+order_port=$PORT
+start stock "$BUILD_DIR/stock/stock-service" --port 0 --broker "$broker" --db "$work/stock.db" --seed_stock 1:5,2:3
+stock_port=$PORT
 echo "broker $broker, order-service :$order_port, stock-service :$stock_port"
 echo "stock at start: product 1 = 5 units, product 2 = 3 units"
 echo
@@ -98,5 +111,7 @@ for p in 1 2; do
 done
 echo "orders: $confirmed confirmed, $cancelled cancelled, $(( ${#order_nos[@]} - confirmed - cancelled )) pending"
 echo
+cleanup
+trap - EXIT
 echo "Everything is stopped now. To run it yourself, see README.md (txmsg-broker, order-service,"
 echo "stock-service, and txmsgctl to look inside the broker)."

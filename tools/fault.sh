@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs the fault-injection suite alone (it also runs in tools/test.sh, label
-# "fault"). With --soak MINUTES, every scenario but the mutation controls
-# repeats, a fresh seed each pass, for that long. TXMSG_FAULT_SEED=N replays a
-# printed seed; TXMSG_FAULT_ONLY=storage,network runs only those scenarios.
+# Runs the fault-injection suite alone (one test per scenario; it also runs in
+# tools/test.sh, label "fault"). --soak MINUTES then repeats every scenario but
+# the mutation controls, a fresh seed each pass, for that long (the Soak test).
+# TXMSG_FAULT_SEED=N replays a printed seed; TXMSG_FAULT_ONLY=storage,network
+# runs only those scenarios. Usage:
 #   bash tools/fault.sh              # the suite, about a minute
-#   bash tools/fault.sh --soak 30    # 30 minutes of passes
+#   bash tools/fault.sh --soak 30    # and 30 minutes of passes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 soak=0
@@ -12,7 +13,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --soak) soak=${2:?--soak takes MINUTES}; shift 2 ;;
     --soak=*) soak=${1#--soak=}; shift ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "fault.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package that txmsg needs to build, test and benchmark.
+# Installs every Debian package that txmsg needs to build, test, benchmark and
+# package (cpack -G DEB uses file and dpkg-dev's dpkg-shlibdeps).
 # Idempotent: when everything is present it only checks and returns (well under a second).
 set -euo pipefail
 
@@ -12,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libbenchmark-dev
   curl
+  file dpkg-dev
 )
 
 missing=()

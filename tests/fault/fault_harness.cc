@@ -4,13 +4,10 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <random>
 #include <regex>
 
 #include "absl/strings/str_cat.h"
-#include "txmsg/blocking_client.h"
 #include "tests/broker/log/log_test_util.h"
 
 namespace txmsg::fault {
@@ -23,9 +20,17 @@ const std::map<int64_t, int64_t> kInitialStock = {{1, 40}, {2, 25}, {3, 1000}};
 
 namespace {
 
-// Caps every process must stay under after a run (the runs are small).
-constexpr long long kMaxRssKb = 512 * 1024;
-constexpr size_t kMaxOpenFiles = 512;
+// Products ordered (1..kProducts) and units per order (1..kMaxPayCount).
+constexpr uint64_t kProducts = 3;
+constexpr uint64_t kMaxPayCount = 3;
+// How long a client waits after a refused order (broker unreachable,
+// service restarting) rather than spending its orders on the outage.
+constexpr auto kRefusedBackoff = 20ms;
+// How often RestartWhenDead looks for a dead process.
+constexpr auto kDeathPollInterval = 5ms;
+std::string Millis(std::chrono::milliseconds d) { return absl::StrCat(d.count(), "ms"); }
+
+}  // namespace
 
 int64_t JsonNumber(const std::string& json, const std::string& name) {
   std::smatch m;
@@ -39,15 +44,16 @@ std::string JsonString(const std::string& json, const std::string& name) {
                                                                                    : "";
 }
 
-}  // namespace
-
 System::System(std::map<Which, std::vector<std::string>> env,
                std::optional<chaos::ChaosOptions> chaos)
     : env_(std::move(env)) {
   broker_ = std::make_unique<testing::BrokerProcess>(
       dir_.File("broker"),
-      std::vector<std::string>{"--tx_timeout=300ms", "--check_interval=300ms", "--ack_timeout=1s",
-                               "--redelivery_backoff=100ms", "--segment_size=65536"});
+      std::vector<std::string>{"--tx_timeout=" + Millis(kTestTxTimeout),
+                               "--check_interval=" + Millis(kTestTxTimeout),
+                               "--ack_timeout=" + Millis(kTestAckTimeout),
+                               "--redelivery_backoff=" + Millis(kTestRedeliveryBackoff),
+                               absl::StrCat("--segment_size=", kTestSegmentBytes)});
   broker_->set_env(env_[kBroker]);
   std::string seed;
   for (const auto& [p, n] : kInitialStock)
@@ -108,12 +114,12 @@ bool System::Restart(Which w) {
 }
 
 Workload::Workload(System& sys, int orders, uint64_t seed) : sys_(sys) {
-  for (int t = 0; t < 4; ++t) {
+  for (int t = 0; t < kClientThreads; ++t) {
     threads_.emplace_back([this, orders, seed, t] {
-      std::mt19937_64 rng(seed * 31 + t);
-      for (int i = t; i < orders; i += 4) {
-        const int64_t product = 1 + static_cast<int64_t>(rng() % 3);
-        const int pay = 1 + static_cast<int>(rng() % 3);
+      std::mt19937_64 rng(seed * 31 + t);  // a generator of its own per thread
+      for (int i = t; i < orders; i += kClientThreads) {
+        const int64_t product = 1 + static_cast<int64_t>(rng() % kProducts);
+        const int pay = 1 + static_cast<int>(rng() % kMaxPayCount);
         testing::HttpResult r =
             Http(sys_.order_port(), "POST", "/order/submitOrder",
                  absl::StrCat("{\"productId\": ", product, ", \"payCount\": ", pay, "}"));
@@ -122,9 +128,7 @@ Workload::Workload(System& sys, int orders, uint64_t seed) : sys_(sys) {
           accepted_.push_back(JsonString(r.body, "orderNo"));
         } else {
           ++refused_;
-          // Refused (broker unreachable, service restarting): a client
-          // backs off a little rather than spending its orders on the outage.
-          std::this_thread::sleep_for(20ms);
+          std::this_thread::sleep_for(kRefusedBackoff);
         }
       }
     });
@@ -150,110 +154,6 @@ std::vector<std::string> Workload::accepted_orders() {
 void Workload::MarkDoneWhenJoined() {
   Join();
   finished_ = true;
-}
-
-std::vector<std::string> CheckInvariants(System& sys, const std::vector<std::string>& accepted,
-                                         std::chrono::milliseconds quiet_timeout, Report* report) {
-  std::vector<std::string> v;
-  WaitFor(
-      [&] {
-        testing::HttpResult r =
-            Http(sys.order_port(), "GET", "/order/orders?status=PENDING&limit=1");
-        return r.status == 200 && r.body.find("orderNo") == std::string::npos;
-      },
-      quiet_timeout);
-  // 1. Every accepted order is CONFIRMED or CANCELLED.
-  for (const std::string& no : accepted) {
-    testing::HttpResult r = Http(sys.order_port(), "GET", "/order/orders/" + no);
-    const std::string status = JsonString(r.body, "status");
-    if (r.status == 404)
-      v.push_back("accepted order " + no + " is missing");
-    else if (status != "CONFIRMED" && status != "CANCELLED")
-      v.push_back("order " + no + " is " + status);
-  }
-  // 2 and 3. Stock: initial = remaining + confirmed; never negative. (No tx
-  // applied twice shows here too: a double deduction breaks the equation.)
-  const std::string all = Http(sys.order_port(), "GET", "/order/orders?limit=100000").body;
-  std::map<int64_t, int64_t> confirmed;
-  static const std::regex order_re("\\{[^{}]*\\}");
-  for (auto it = std::sregex_iterator(all.begin(), all.end(), order_re);
-       it != std::sregex_iterator(); ++it) {
-    const std::string o = it->str();
-    if (JsonString(o, "status") == "CONFIRMED")
-      confirmed[JsonNumber(o, "productId")] += JsonNumber(o, "payCount");
-  }
-  for (const auto& [product, initial] : kInitialStock) {
-    const int64_t left =
-        JsonNumber(Http(sys.stock_port(), "GET", absl::StrCat("/stock/products/", product)).body,
-                   "totalCount");
-    if (left < 0)
-      v.push_back(absl::StrCat("product ", product, " stock is negative or unreadable: ", left));
-    if (initial != left + confirmed[product]) {
-      v.push_back(absl::StrCat("product ", product, ": initial ", initial, " != remaining ", left,
-                               " + confirmed ", confirmed[product]));
-    }
-  }
-  // 4. Every process still answers.
-  if (Http(sys.order_port(), "GET", "/healthz").status == 0)
-    v.push_back("order-service does not answer");
-  if (Http(sys.stock_port(), "GET", "/healthz").status == 0)
-    v.push_back("stock-service does not answer");
-  if (!BlockingClient::Connect(sys.broker()).ok()) v.push_back("broker does not answer");
-  // 5. Memory and open files under their caps.
-  for (auto w : {System::kBroker, System::kOrder, System::kStock}) {
-    const pid_t pid = sys.pid(w);
-    if (pid <= 0) continue;
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(status, line)) {
-      if (line.rfind("VmRSS:", 0) == 0 && std::stoll(line.substr(6)) > kMaxRssKb) {
-        v.push_back(absl::StrCat(System::kNames[w], " uses ", line.substr(6), " of memory"));
-      }
-    }
-    size_t fds = 0;
-    std::error_code ec;
-    for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
-         !ec && it != std::filesystem::directory_iterator(); ++it) {
-      ++fds;
-    }
-    if (fds > kMaxOpenFiles)
-      v.push_back(absl::StrCat(System::kNames[w], " holds ", fds, " open files"));
-  }
-  // Duplicates (allowed): orders stock-service saw again and answered from tx_log.
-  const std::string metrics = Http(sys.stock_port(), "GET", "/metrics").body;
-  std::smatch dup;
-  if (std::regex_search(metrics, dup, std::regex("txmsg_stock_republished_total ([0-9]+)"))) {
-    report->duplicates += std::stoi(dup[1].str());
-  }
-  if (!v.empty()) {
-    // What the broker holds, to tell where the messages stopped.
-    if (auto admin = BlockingClient::Connect(sys.broker()); admin.ok()) {
-      wire::Frame groups;
-      groups.mutable_list_groups();
-      if (auto r = (*admin)->Call(groups); r.ok()) {
-        for (const auto& g : r->list_groups_ok().groups()) {
-          std::printf(
-              "  broker group %s/%s: delivered=%llu in_flight=%llu acked=%llu lag=%llu "
-              "consumers=%u dlq=%llu\n",
-              g.group().c_str(), g.topic().c_str(), (unsigned long long)g.delivered(),
-              (unsigned long long)g.in_flight(), (unsigned long long)g.acked(),
-              (unsigned long long)g.lag(), g.consumers(), (unsigned long long)g.dlq());
-        }
-      }
-      wire::Frame halves;
-      halves.mutable_list_half();
-      if (auto r = (*admin)->Call(halves); r.ok()) {
-        for (const auto& h : r->list_half_ok().messages()) {
-          std::printf("  broker half %llu tx=%s group=%s state=%d checks=%u\n",
-                      (unsigned long long)h.message_id(), h.tx_id().c_str(),
-                      h.producer_group().c_str(), h.state(), h.checks());
-        }
-      }
-    }
-  }
-  report->orders += static_cast<int>(accepted.size());
-  report->messages += static_cast<int>(2 * accepted.size());  // order + outcome message each
-  return v;
 }
 
 FaultSuite::FaultSuite() {
@@ -302,8 +202,12 @@ void FaultSuite::RestartWhenDead(System& sys, Workload& load, std::vector<System
         sys.Restart(w);
       }
     }
-    std::this_thread::sleep_for(5ms);
+    std::this_thread::sleep_for(kDeathPollInterval);
   }
+}
+
+uint64_t FaultSuite::ScenarioSeed(const std::string& name) const {
+  return seed_ ^ std::hash<std::string>{}(name);
 }
 
 void FaultSuite::Reseed() {
@@ -311,6 +215,21 @@ void FaultSuite::Reseed() {
   runs_of_.clear();
   std::printf("soak pass: fault suite seed %llu (TXMSG_FAULT_SEED=%llu replays it)\n",
               static_cast<unsigned long long>(seed_), static_cast<unsigned long long>(seed_));
+}
+
+bool Reached(Workload& load, size_t orders) {
+  return WaitFor([&] { return load.accepted() >= orders || load.done(); }, kStepWait) &&
+         !load.done();
+}
+
+std::string RandomBytes(std::mt19937_64& rng, uint64_t max_bytes) {
+  std::string bytes(1 + rng() % max_bytes, '\0');
+  for (char& c : bytes) c = static_cast<char>(rng());
+  return bytes;
+}
+
+void Append(Violations& to, const Violations& from) {
+  to.insert(to.end(), from.begin(), from.end());
 }
 
 std::vector<std::string> Env(const std::string& crash_at, const std::string& mutation) {
@@ -330,21 +249,6 @@ bool Selected(const std::string& scenario) {
   if (only == nullptr || *only == '\0') return true;
   const std::string list = absl::StrCat(",", only, ",");
   return list.find("," + scenario + ",") != std::string::npos;
-}
-
-void WriteReport(const Report& r) {
-  const std::string json = absl::StrCat(
-      "{\n  \"scenarios\": ", r.scenarios, ",\n  \"runs\": ", r.runs, ",\n  \"kills\": ", r.kills,
-      ",\n  \"orders\": ", r.orders, ",\n  \"messages\": ", r.messages,
-      ",\n  \"duplicates\": ", r.duplicates, ",\n  \"violations\": ", r.violations,
-      ",\n  \"mutations_total\": ", r.mutations_total,
-      ",\n  \"mutations_caught\": ", r.mutations_caught, "\n}\n");
-  std::ofstream(TXMSG_FAULT_REPORT) << json;
-  std::printf(
-      "\nFAULT SUITE SUMMARY: scenarios=%d runs=%d kills=%d orders=%d messages=%d duplicates=%d "
-      "violations=%d mutations_caught=%d/%d (written to %s)\n",
-      r.scenarios, r.runs, r.kills, r.orders, r.messages, r.duplicates, r.violations,
-      r.mutations_caught, r.mutations_total, TXMSG_FAULT_REPORT);
 }
 
 }  // namespace txmsg::fault

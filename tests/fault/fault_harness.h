@@ -1,7 +1,8 @@
 // The fault suite's harness: the three real binaries as one restartable
 // system (optionally behind a chaos proxy), a workload of orders against it,
-// the invariants of DESIGN.md checked once it is quiet, and the report.
-// The scenarios that break things live in fault_suite_test.cc.
+// and the invariants of docs/design.md checked once it is quiet. The
+// scenarios that break things are in fault_scenarios.h, the tests that run
+// them in fault_suite_test.cc, the report in fault_report.h.
 #ifndef TXMSG_TESTS_FAULT_FAULT_HARNESS_H_
 #define TXMSG_TESTS_FAULT_FAULT_HARNESS_H_
 
@@ -14,11 +15,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "tests/fault/fault_report.h"
 #include "tests/testutil/broker_process.h"
 #include "tests/testutil/service_process.h"
 #include "tests/testutil/temp_dir.h"
@@ -28,6 +31,29 @@ namespace txmsg::fault {
 
 // Stock each run starts with: two products that run out, one that does not.
 extern const std::map<int64_t, int64_t> kInitialStock;
+
+// The test system's broker timeouts: short, so that a fault (a pause, a
+// stall, a full disk) can outlast them within a second or two.
+inline constexpr std::chrono::milliseconds kTestTxTimeout{300};  // also the check interval
+inline constexpr std::chrono::milliseconds kTestAckTimeout{1000};
+inline constexpr std::chrono::milliseconds kTestRedeliveryBackoff{100};
+// Small segments, so a run rolls, carries forward and deletes segments.
+inline constexpr int kTestSegmentBytes = 64 * 1024;
+// How long a run waits for the system to go quiet before checking.
+inline constexpr std::chrono::milliseconds kDefaultQuietTimeout{30'000};
+
+// For scenarios: the longest a disturber waits for the workload to reach
+// its next step, and for a killed process to be reaped.
+inline constexpr std::chrono::milliseconds kStepWait{20'000};
+inline constexpr std::chrono::milliseconds kExitWait{5'000};
+// A crash point is armed at a random hit among its first kCrashHits.
+inline constexpr uint64_t kCrashHits = 5;
+// A fault (pause, stall, full disk) that outlasts tx_timeout and ack_timeout.
+inline constexpr std::chrono::milliseconds kLongFault = kTestAckTimeout + kTestAckTimeout / 2;
+static_assert(kLongFault > kTestTxTimeout && kLongFault > kTestAckTimeout);
+
+// What went wrong in a run, one line each (empty: the invariants held).
+using Violations = std::vector<std::string>;
 
 // The three processes, each restartable with its own environment.
 class System {
@@ -65,9 +91,11 @@ class System {
   int startup_crashes_ = 0;
 };
 
-// Orders submitted from four client threads; records the accepted ones.
+// Orders submitted from kClientThreads client threads; records the accepted ones.
 class Workload {
  public:
+  static constexpr int kClientThreads = 4;
+
   Workload(System& sys, int orders, uint64_t seed);
   ~Workload() { Join(); }
 
@@ -88,17 +116,13 @@ class Workload {
   std::vector<std::string> accepted_ ABSL_GUARDED_BY(mu_);
 };
 
-// What fault-report.json holds.
-struct Report {
-  int scenarios = 0, runs = 0, kills = 0, orders = 0, messages = 0, duplicates = 0, violations = 0;
-  int mutations_total = 0, mutations_caught = 0;
-};
-
-// The invariants, checked once the system is quiet (no order PENDING, or
-// `quiet_timeout` passed). Adds to `report`; returns the violations.
+// The invariants of docs/design.md, checked once the system is quiet (no
+// order PENDING, or `quiet_timeout` passed); fault_invariants.cc. Counts
+// orders, messages and duplicates into `report`; returns the violations.
 std::vector<std::string> CheckInvariants(System& sys, const std::vector<std::string>& accepted,
                                          std::chrono::milliseconds quiet_timeout, Report* report);
 
+// Runs systems through faults for one test and counts what happened.
 class FaultSuite {
  public:
   // Seeded from TXMSG_FAULT_SEED, or at random; the seed is printed.
@@ -110,7 +134,7 @@ class FaultSuite {
   std::vector<std::string> Run(const std::string& name,
                                std::map<System::Which, std::vector<std::string>> env, int orders,
                                const std::function<void(System&, Workload&)>& disturb,
-                               std::chrono::milliseconds quiet_timeout = std::chrono::seconds(30),
+                               std::chrono::milliseconds quiet_timeout = kDefaultQuietTimeout,
                                std::optional<chaos::ChaosOptions> chaos = std::nullopt);
 
   // Restarts any process of `watch` that exits while the workload runs.
@@ -119,12 +143,29 @@ class FaultSuite {
   uint64_t seed() const { return seed_; }
   // A new seed for the next soak pass; that seed alone replays the pass.
   void Reseed();
+  // The seed of scenario `name`'s own generator: each scenario draws from
+  // its own, so replaying one alone (TXMSG_FAULT_ONLY) makes the same choices.
+  uint64_t ScenarioSeed(const std::string& name) const;
 
  private:
   uint64_t seed_;
   Report report_;
   std::map<std::string, int> runs_of_;  // workload seeds: by name, not by position
 };
+
+// A field of a flat JSON object: the number (-1 if absent) or string ("").
+int64_t JsonNumber(const std::string& json, const std::string& name);
+std::string JsonString(const std::string& json, const std::string& name);
+
+// Waits until `load` accepted `orders` orders (kStepWait at most); false
+// if it finished first or the wait timed out.
+bool Reached(Workload& load, size_t orders);
+
+// 1 to `max_bytes` random bytes.
+std::string RandomBytes(std::mt19937_64& rng, uint64_t max_bytes);
+
+// Appends `from` to `to`.
+void Append(Violations& to, const Violations& from);
 
 // Environment arming a crash point and/or a test mutation ("" for none).
 std::vector<std::string> Env(const std::string& crash_at, const std::string& mutation = "");
@@ -136,9 +177,6 @@ std::string LastSegment(const std::string& dir);
 // random-kills, pauses, bad-input, network, storage, mutations): for
 // replaying one failure with its seed.
 bool Selected(const std::string& scenario);
-
-// Prints the summary and writes it to fault-report.json.
-void WriteReport(const Report& r);
 
 }  // namespace txmsg::fault
 
