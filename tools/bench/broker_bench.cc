@@ -28,6 +28,9 @@
 namespace txmsg::bench {
 namespace {
 
+// What the progress line showed last: the next shows the interval since.
+struct ShownSoFar;
+
 // One run: connects, sends, watches progress, reports.
 class BrokerRun {
  public:
@@ -44,6 +47,8 @@ class BrokerRun {
   absl::Status StartProducers();
   void StartSending();
   void WaitUntilDone();
+  bool Finished() const;
+  void ShowProgress(ProgressLine& line, ShownSoFar& last) const;
   // Stops everything that sends or receives; idempotent.
   void Shutdown();
   void Report() const;
@@ -152,52 +157,64 @@ void BrokerRun::StartSending() {
   }
 }
 
+struct ShownSoFar {
+  LatencyHistogram latency;
+  uint64_t done = 0;
+  double secs = 0;
+};
+
+void BrokerRun::ShowProgress(ProgressLine& line, ShownSoFar& last) const {
+  const uint64_t unique = counters_.unique.load();
+  const uint64_t committed = counters_.committed.load();
+  const double secs = (NowUs() - start_us_) / 1e6;
+  LatencyHistogram interval = counters_.latency_us.Snapshot();
+  const LatencyHistogram all = interval;
+  interval.Subtract(last.latency);
+  const uint64_t done = options_.consumers == 0 ? committed : unique;
+  const std::string p99 = interval.count() == 0 ? "-" : HumanMicros(interval.ValueAtPercentile(99));
+  line.Show(secs, done,
+            absl::StrFormat("sent=%d committed=%d delivered=%d %.0f msgs/s p99=%s retries=%d",
+                            counters_.sent.load(), committed, unique,
+                            (done - last.done) / std::max(1e-3, secs - last.secs), p99,
+                            counters_.retries.load()));
+  last.latency = all;
+  last.done = done;
+  last.secs = secs;
+}
+
+bool BrokerRun::Finished() const {
+  const uint64_t committed = counters_.committed.load();
+  return counters_.sent.load() >= options_.messages && committed >= options_.messages &&
+         (options_.consumers == 0 || counters_.unique.load() >= committed);
+}
+
 // Progress once a second until everything committed is delivered, or no
 // progress for `idle_timeout`.
 void BrokerRun::WaitUntilDone() {
-  ProgressLine progress(options_.messages);
-  LatencyHistogram seen;  // the latencies shown so far
-  uint64_t last_done = 0, last_unique = 0;
-  double last_secs = 0;
+  ProgressLine line(options_.messages);
+  auto shown = std::make_unique<ShownSoFar>();
+  uint64_t last_unique = 0;
   auto last_progress = BenchClock::now();
   auto next_show = BenchClock::now() + std::chrono::seconds(1);
-  while (true) {
+  while (!Finished()) {
     // Looks often for the end, shows progress once a second.
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    const uint64_t unique = counters_.unique.load();
-    const uint64_t committed = counters_.committed.load();
-    const bool all_sent = counters_.sent.load() >= options_.messages;
-    const bool all_settled = committed >= options_.messages;
-    if (all_sent && all_settled && (options_.consumers == 0 || unique >= committed)) break;
     if (BenchClock::now() < next_show) continue;
     next_show += std::chrono::seconds(1);
-    const double secs = (NowUs() - start_us_) / 1e6;
-    LatencyHistogram interval = counters_.latency_us.Snapshot();
-    const LatencyHistogram all = interval;
-    interval.Subtract(seen);
-    seen = all;
-    const uint64_t done = options_.consumers == 0 ? committed : unique;
-    const std::string p99 =
-        interval.count() == 0 ? "-" : HumanMicros(interval.ValueAtPercentile(99));
-    progress.Show(secs, done,
-                  absl::StrFormat("sent=%d committed=%d delivered=%d %.0f msgs/s p99=%s retries=%d",
-                                  counters_.sent.load(), committed, unique,
-                                  (done - last_done) / std::max(1e-3, secs - last_secs), p99,
-                                  counters_.retries.load()));
-    last_done = done;
-    last_secs = secs;
-    if (unique != last_unique) {
+    ShowProgress(line, *shown);
+    const uint64_t unique = counters_.unique.load();
+    if (unique != last_unique || options_.consumers == 0) {
       last_unique = unique;
       last_progress = BenchClock::now();
     }
-    if (options_.consumers == 0) last_progress = BenchClock::now();
     if (BenchClock::now() - last_progress > options_.idle_timeout) {
-      progress.Note(absl::StrFormat(
+      line.Note(absl::StrFormat(
           "no progress for %d s: giving up waiting",
           std::chrono::duration_cast<std::chrono::seconds>(options_.idle_timeout).count()));
       break;
     }
   }
+  ShowProgress(line, *shown);  // the final figures
 }
 
 void BrokerRun::Shutdown() {

@@ -61,6 +61,7 @@ class E2eRun {
   bool SetUpStock();
   void FindProcesses();
   void SubmitAll();
+  void ShowSubmitProgress(const absl::Notification& submitted);
   void SubmitFrom(HttpClient& client, const std::optional<OpenLoopSchedule>& schedule);
   void WaitSettled();
   void ReadFinal();
@@ -161,6 +162,30 @@ void E2eRun::SubmitFrom(HttpClient& client, const std::optional<OpenLoopSchedule
   }
 }
 
+// Progress once a second while orders are submitted, and once at the end.
+void E2eRun::ShowSubmitProgress(const absl::Notification& submitted) {
+  ProgressLine line(static_cast<uint64_t>(o_.orders));
+  LatencyHistogram seen;
+  int64_t last_done = 0;
+  double last_secs = 0;
+  for (bool finished = false; !finished;) {
+    finished = submitted.WaitForNotificationWithTimeout(absl::Seconds(1));
+    const double secs = (WallUs() - start_us_) / 1e6;
+    LatencyHistogram interval = accept_us_.Snapshot();
+    const LatencyHistogram all = interval;
+    interval.Subtract(seen);
+    seen = all;
+    const int64_t done = accepted_ + refused_;
+    line.Show(
+        secs, static_cast<uint64_t>(done),
+        absl::StrFormat("submitted=%d refused=%d %.0f orders/s accept p99=%s", accepted_.load(),
+                        refused_.load(), (done - last_done) / std::max(1e-3, secs - last_secs),
+                        interval.count() == 0 ? "-" : HumanMicros(interval.ValueAtPercentile(99))));
+    last_done = done;
+    last_secs = secs;
+  }
+}
+
 void E2eRun::SubmitAll() {
   std::optional<OpenLoopSchedule> schedule;
   if (o_.rate > 0) schedule.emplace(o_.rate, BenchClock::now());
@@ -174,24 +199,7 @@ void E2eRun::SubmitAll() {
     });
   }
   absl::Notification submitted;
-  std::thread progress_thread([&] {
-    ProgressLine progress(static_cast<uint64_t>(o_.orders));
-    LatencyHistogram seen;
-    int64_t last_done = 0;
-    while (!submitted.WaitForNotificationWithTimeout(absl::Seconds(1))) {
-      LatencyHistogram interval = accept_us_.Snapshot();
-      const LatencyHistogram all = interval;
-      interval.Subtract(seen);
-      seen = all;
-      const int64_t done = accepted_ + refused_;
-      progress.Show((WallUs() - start_us_) / 1e6, static_cast<uint64_t>(done),
-                    absl::StrFormat(
-                        "submitted=%d refused=%d %d orders/s accept p99=%s", accepted_.load(),
-                        refused_.load(), done - last_done,
-                        interval.count() == 0 ? "-" : HumanMicros(interval.ValueAtPercentile(99))));
-      last_done = done;
-    }
-  });
+  std::thread progress_thread([this, &submitted] { ShowSubmitProgress(submitted); });
   for (auto& w : workers) w.join();
   submitted.Notify();
   progress_thread.join();
