@@ -4,320 +4,305 @@
 // delivery. Measures msgs/s from the first send to the last delivery,
 // send-to-delivery latency, and the check-backs received (for a message whose
 // EndTx was already answered they are unexpected: must be 0).
+//
+// Closed loop (the default): each finished transaction starts the next, and
+// latency counts from the first send. With a rate: open loop, each message is
+// due at a fixed time and its latency counts from then (see open_loop.h).
 #include "tools/bench/broker_bench.h"
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <map>
 #include <memory>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/strings/str_format.h"
+#include "tools/bench/broker_pipeline.h"
+#include "tools/bench/json_text.h"
+#include "tools/bench/progress.h"
 #include "txmsg/consumer.h"
-#include "txmsg/producer.h"
 
 namespace txmsg::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+// What the progress line showed last: the next shows the interval since.
+struct ShownSoFar;
 
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch())
-      .count();
-}
-
-// Body: run id (8 bytes) | seq (8 bytes) | send time in us (8 bytes) | padding.
-// The run id tells this run's messages from those an earlier, killed run
-// left behind in the same group.
-constexpr size_t kBodyHeader = 24;
-
-std::string MakeBody(uint64_t run, uint64_t seq, size_t size) {
-  std::string body(std::max(size, kBodyHeader), 'p');
-  const int64_t now = NowUs();
-  std::memcpy(body.data(), &run, 8);
-  std::memcpy(body.data() + 8, &seq, 8);
-  std::memcpy(body.data() + 16, &now, 8);
-  return body;
-}
-
-// False for a body that is not this run's.
-bool ParseBody(const std::string& body, uint64_t run, uint64_t* seq, int64_t* sent_us) {
-  if (body.size() < kBodyHeader) return false;
-  uint64_t body_run = 0;
-  std::memcpy(&body_run, body.data(), 8);
-  if (body_run != run) return false;
-  std::memcpy(seq, body.data() + 8, 8);
-  std::memcpy(sent_us, body.data() + 16, 8);
-  return true;
-}
-
-// Runs callbacks after a delay on its own thread: a send or EndTx that
-// failed (the broker is restarting, say) is tried again instead of being
-// given up, so a run measures a restart under load.
-class Retrier {
+// One run: connects, sends, watches progress, reports.
+class BrokerRun {
  public:
-  Retrier() : thread_([this] { Run(); }) {}
-  ~Retrier() { Stop(); }
-  // Drops what is waiting; After() does nothing from now on.
-  void Stop() {
-    {
-      absl::MutexLock lock(&mu_);
-      stopping_ = true;
-      due_.clear();
-    }
-    if (thread_.joinable()) thread_.join();
+  explicit BrokerRun(const BrokerBenchOptions& o) : options_(o), counters_(o.messages) {
+    counters_.run = std::random_device{}() | (static_cast<uint64_t>(std::random_device{}()) << 32);
+    client_.broker = o.broker;
+    client_.request_timeout = std::chrono::seconds(30);
   }
-  void After(std::chrono::milliseconds delay, std::function<void()> fn) {
-    absl::MutexLock lock(&mu_);
-    if (!stopping_) due_.emplace(Clock::now() + delay, std::move(fn));
-  }
+  ~BrokerRun() { Shutdown(); }
+  int Run();
 
  private:
-  void Run() {
-    while (true) {
-      std::vector<std::function<void()>> ready;
-      {
-        absl::MutexLock lock(&mu_);
-        mu_.AwaitWithTimeout(absl::Condition(this, &Retrier::Woken), absl::Milliseconds(20));
-        if (stopping_) return;
-        const auto now = Clock::now();
-        while (!due_.empty() && due_.begin()->first <= now) {
-          ready.push_back(std::move(due_.begin()->second));
-          due_.erase(due_.begin());
-        }
-      }
-      for (auto& fn : ready) fn();
-    }
-  }
-  bool Woken() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; }
+  absl::Status StartConsumers();
+  absl::Status StartProducers();
+  void StartSending();
+  void WaitUntilDone();
+  bool Finished() const;
+  void ShowProgress(ProgressLine& line, ShownSoFar& last) const;
+  // Stops everything that sends or receives; idempotent.
+  void Shutdown();
+  void Report() const;
+  void OnDelivery(const Delivery& d);
+  TxOutcome OnCheck(const CheckRequest& req);
+  uint64_t Lost() const;
 
-  absl::Mutex mu_;
-  std::multimap<Clock::time_point, std::function<void()>> due_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
-};
-
-constexpr std::chrono::milliseconds kRetryDelay{100};
-
-struct Shared {
-  explicit Shared(uint64_t n) : delivered(n), committed_id(n), latency_us(n, 0) {}
-  uint64_t run = 0;
-  std::vector<std::atomic<uint8_t>> delivered;
-  std::vector<std::atomic<uint64_t>> committed_id;  // 0 until its EndTx was answered
-  std::vector<uint32_t> latency_us;                 // written once per seq, by its first delivery
-  std::atomic<uint64_t> next_seq{0};
-  std::atomic<uint64_t> committed{0};
-  std::atomic<uint64_t> retries{0};
-  std::atomic<uint64_t> foreign{0};  // deliveries and checks of another run's messages
-  std::atomic<uint64_t> unique{0};
-  std::atomic<uint64_t> duplicates{0};
-  std::atomic<uint64_t> expected_checks{0};
-  std::atomic<uint64_t> unexpected_checks{0};
-  std::atomic<int64_t> last_delivery_us{0};
-};
-
-// One producer's pipeline: `window` transactions in flight, each starting the
-// next from its completion. A failed SendHalf or EndTx is retried after a
-// moment (the SDK reconnects meanwhile), never given up.
-class Pipeline {
- public:
-  Pipeline(TransactionProducer& p, Shared& s, Retrier& r, const BrokerBenchOptions& o)
-      : producer_(p), shared_(s), retrier_(r), options_(o) {}
-
-  void StartOne() {
-    const uint64_t seq = shared_.next_seq.fetch_add(1);
-    if (seq < options_.messages) SendHalf(seq);
-  }
-
- private:
-  std::string TxId(uint64_t seq) const {
-    return absl::StrCat("bench-", absl::Hex(shared_.run), "-", seq);
-  }
-
-  void SendHalf(uint64_t seq) {
-    Message m;
-    m.topic = options_.topic;
-    m.key = absl::StrCat("k", seq);
-    m.body = MakeBody(shared_.run, seq, options_.size);
-    producer_.SendHalfAsync(std::move(m), TxId(seq), [this, seq](absl::StatusOr<uint64_t> id) {
-      if (!id.ok()) return Retry([this, seq] { SendHalf(seq); });
-      EndTx(seq, *id);  // the local transaction is a no-op that commits
-    });
-  }
-
-  void EndTx(uint64_t seq, uint64_t id) {
-    producer_.EndTxAsync(id, TxId(seq), TxOutcome::kCommit,
-                         [this, seq, id](absl::StatusOr<EndTxResult> r) {
-                           if (!r.ok()) return Retry([this, seq, id] { EndTx(seq, id); });
-                           shared_.committed_id[seq] = id;
-                           ++shared_.committed;
-                           StartOne();
-                         });
-  }
-
-  void Retry(std::function<void()> fn) {
-    ++shared_.retries;
-    retrier_.After(kRetryDelay, std::move(fn));
-  }
-
-  TransactionProducer& producer_;
-  Shared& shared_;
-  Retrier& retrier_;
   const BrokerBenchOptions& options_;
+  BrokerRunCounters counters_;
+  ClientOptions client_;
+  Retrier retrier_;
+  std::unique_ptr<OpenLoopPacer> pacer_;
+  std::vector<std::unique_ptr<Consumer>> consumers_;
+  std::vector<std::unique_ptr<TransactionProducer>> producers_;
+  std::vector<std::unique_ptr<TransactionPipeline>> pipelines_;
+  int64_t start_us_ = 0;
+  int64_t end_us_ = 0;
 };
 
-uint32_t Percentile(std::vector<uint32_t>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  const size_t idx = std::min(sorted.size() - 1, static_cast<size_t>(p * sorted.size()));
-  return sorted[idx];
+void BrokerRun::OnDelivery(const Delivery& d) {
+  uint64_t seq;
+  int64_t sent;
+  const int64_t now = NowUs();
+  if (!ParseBody(d.message.body, counters_.run, &seq, &sent)) {
+    ++counters_.foreign;  // left by an earlier run: acked away
+  } else if (seq < counters_.delivered.size()) {
+    if (counters_.delivered[seq].exchange(1) == 0) {
+      counters_.latency_us.Record(now - sent);
+      ++counters_.unique;
+      counters_.last_delivery_us = now;
+    } else {
+      ++counters_.duplicates;
+    }
+  }
+}
+
+TxOutcome BrokerRun::OnCheck(const CheckRequest& req) {
+  uint64_t seq;
+  int64_t sent;
+  if (!ParseBody(req.message.body, counters_.run, &seq, &sent) ||
+      seq >= counters_.committed_id.size()) {
+    ++counters_.foreign;  // an earlier run's half: its producer is gone
+    return TxOutcome::kRollback;
+  }
+  if (counters_.committed_id[seq] == req.message_id) {
+    ++counters_.unexpected_checks;  // the broker had our answer already
+  } else {
+    ++counters_.expected_checks;  // not answered yet, or a half stored twice by a retry
+  }
+  return TxOutcome::kCommit;
+}
+
+absl::Status BrokerRun::StartConsumers() {
+  for (int c = 0; c < options_.consumers; ++c) {
+    ConsumerOptions co{client_, options_.topic, options_.group, options_.max_unacked};
+    co.client.client_id = absl::StrCat("bench-consumer-", c);
+    consumers_.push_back(
+        std::make_unique<Consumer>(co, [this](Delivery d, std::function<void(ConsumeResult)> done) {
+          OnDelivery(d);
+          done(ConsumeResult::Success());
+        }));
+    if (absl::Status s = consumers_.back()->Start(); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("consumer cannot subscribe: ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BrokerRun::StartProducers() {
+  if (options_.rate > 0) {
+    const uint64_t cap = static_cast<uint64_t>(options_.producers) * options_.inflight;
+    pacer_ = std::make_unique<OpenLoopPacer>(
+        options_.rate, options_.messages, cap, [this](uint64_t seq, BenchClock::time_point due) {
+          pipelines_[seq % pipelines_.size()]->Send(seq, MicrosOf(due));
+        });
+  }
+  for (int p = 0; p < options_.producers; ++p) {
+    ClientOptions po = client_;
+    po.client_id = absl::StrCat("bench-producer-", p);
+    producers_.push_back(std::make_unique<TransactionProducer>(
+        po, options_.group + "-producers",
+        [this](const CheckRequest& req) { return OnCheck(req); }));
+    if (absl::Status s = producers_.back()->Start(); !s.ok()) return s;
+    pipelines_.push_back(std::make_unique<TransactionPipeline>(*producers_.back(), counters_,
+                                                               retrier_, options_, pacer_.get()));
+  }
+  return absl::OkStatus();
+}
+
+void BrokerRun::StartSending() {
+  std::string pacing = "closed loop";
+  if (pacer_) pacing = absl::StrFormat("open loop at %.0f msgs/s", options_.rate);
+  std::fprintf(stderr,
+               "txmsg-bench broker: %llu messages of %zu bytes, %d producers x %d in flight, "
+               "%d consumers, topic %s, %s\n",
+               static_cast<unsigned long long>(options_.messages), options_.size,
+               options_.producers, options_.inflight, options_.consumers, options_.topic.c_str(),
+               pacing.c_str());
+  start_us_ = NowUs();
+  if (pacer_) {
+    pacer_->Start();
+    return;
+  }
+  for (auto& pipeline : pipelines_) {
+    for (int i = 0; i < options_.inflight; ++i) pipeline->StartNext();
+  }
+}
+
+struct ShownSoFar {
+  LatencyHistogram latency;
+  uint64_t done = 0;
+  double secs = 0;
+};
+
+void BrokerRun::ShowProgress(ProgressLine& line, ShownSoFar& last) const {
+  const uint64_t unique = counters_.unique.load();
+  const uint64_t committed = counters_.committed.load();
+  const double secs = (NowUs() - start_us_) / 1e6;
+  LatencyHistogram interval = counters_.latency_us.Snapshot();
+  const LatencyHistogram all = interval;
+  interval.Subtract(last.latency);
+  const uint64_t done = options_.consumers == 0 ? committed : unique;
+  const std::string p99 = interval.count() == 0 ? "-" : HumanMicros(interval.ValueAtPercentile(99));
+  line.Show(secs, done,
+            absl::StrFormat("sent=%d committed=%d delivered=%d %.0f msgs/s p99=%s retries=%d",
+                            counters_.sent.load(), committed, unique,
+                            (done - last.done) / std::max(1e-3, secs - last.secs), p99,
+                            counters_.retries.load()));
+  last.latency = all;
+  last.done = done;
+  last.secs = secs;
+}
+
+bool BrokerRun::Finished() const {
+  const uint64_t committed = counters_.committed.load();
+  return counters_.sent.load() >= options_.messages && committed >= options_.messages &&
+         (options_.consumers == 0 || counters_.unique.load() >= committed);
+}
+
+// Progress once a second until everything committed is delivered, or no
+// progress for `idle_timeout`.
+void BrokerRun::WaitUntilDone() {
+  ProgressLine line(options_.messages);
+  auto shown = std::make_unique<ShownSoFar>();
+  uint64_t last_unique = 0;
+  auto last_progress = BenchClock::now();
+  auto next_show = BenchClock::now() + std::chrono::seconds(1);
+  while (!Finished()) {
+    // Looks often for the end, shows progress once a second.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (BenchClock::now() < next_show) continue;
+    next_show += std::chrono::seconds(1);
+    ShowProgress(line, *shown);
+    const uint64_t unique = counters_.unique.load();
+    if (unique != last_unique || options_.consumers == 0) {
+      last_unique = unique;
+      last_progress = BenchClock::now();
+    }
+    if (BenchClock::now() - last_progress > options_.idle_timeout) {
+      line.Note(absl::StrFormat(
+          "no progress for %d s: giving up waiting",
+          std::chrono::duration_cast<std::chrono::seconds>(options_.idle_timeout).count()));
+      break;
+    }
+  }
+  ShowProgress(line, *shown);  // the final figures
+}
+
+void BrokerRun::Shutdown() {
+  if (pacer_) pacer_->Stop();  // sends nothing more
+  retrier_.Stop();             // no retry may reach a producer that is going away
+  producers_.clear();          // their last callbacks still use the pipelines and the pacer
+  pipelines_.clear();
+  consumers_.clear();
+}
+
+uint64_t BrokerRun::Lost() const {
+  // Without consumers nothing is delivered: nothing counts as lost.
+  const uint64_t unique = counters_.unique.load();
+  const uint64_t committed = counters_.committed.load();
+  return options_.consumers == 0 || committed <= unique ? 0 : committed - unique;
+}
+
+void BrokerRun::Report() const {
+  const LatencyHistogram lat = counters_.latency_us.Snapshot();
+  const uint64_t unique = counters_.unique.load();
+  const uint64_t committed = counters_.committed.load();
+  const uint64_t lost = Lost();
+  const double secs = (end_us_ - start_us_) / 1e6;
+  // Without consumers the rate is of commits.
+  const double rate = (options_.consumers == 0 ? committed : unique) / secs;
+  const auto u = [](const std::atomic<uint64_t>& v) { return static_cast<int64_t>(v.load()); };
+  if (options_.json) {
+    JsonObjectWriter o;
+    o.Str("bench", "broker").Str("run_id", absl::StrCat(absl::Hex(counters_.run)));
+    o.Str("topic", options_.topic).Int("messages", static_cast<int64_t>(options_.messages));
+    o.Int("size", static_cast<int64_t>(options_.size)).Int("producers", options_.producers);
+    o.Int("inflight", options_.inflight).Int("consumers", options_.consumers);
+    if (options_.rate > 0)
+      o.Num("rate_target", options_.rate);
+    else
+      o.Null("rate_target");
+    o.Num("elapsed_s", secs).Num("msgs_per_s", rate).Int("sent", u(counters_.sent));
+    o.Int("committed", static_cast<int64_t>(committed))
+        .Int("delivered", static_cast<int64_t>(unique));
+    o.Int("lost", static_cast<int64_t>(lost)).Int("duplicates", u(counters_.duplicates));
+    o.Int("retries", u(counters_.retries)).Int("expected_checks", u(counters_.expected_checks));
+    o.Int("unexpected_checks", u(counters_.unexpected_checks)).Int("foreign", u(counters_.foreign));
+    o.Int("cap_waits", pacer_ ? static_cast<int64_t>(pacer_->cap_waits()) : 0);
+    o.Obj("latency_us", LatencyJson(lat));
+    std::printf("%s\n", o.str().c_str());
+    return;
+  }
+  std::printf("delivered %llu of %llu committed in %.2f s\n",
+              static_cast<unsigned long long>(unique), static_cast<unsigned long long>(committed),
+              secs);
+  std::printf(
+      "check-backs: expected=%lld unexpected=%lld; duplicate deliveries=%lld; retries=%lld; "
+      "left by earlier runs=%lld\n",
+      static_cast<long long>(u(counters_.expected_checks)),
+      static_cast<long long>(u(counters_.unexpected_checks)),
+      static_cast<long long>(u(counters_.duplicates)), static_cast<long long>(u(counters_.retries)),
+      static_cast<long long>(u(counters_.foreign)));
+  std::printf(
+      "RESULT msgs_per_s=%.0f p50_us=%lld p99_us=%lld p999_us=%lld unexpected_checks=%lld "
+      "lost=%llu p90_us=%lld max_us=%lld\n",
+      rate, static_cast<long long>(lat.ValueAtPercentile(50)),
+      static_cast<long long>(lat.ValueAtPercentile(99)),
+      static_cast<long long>(lat.ValueAtPercentile(99.9)),
+      static_cast<long long>(u(counters_.unexpected_checks)), static_cast<unsigned long long>(lost),
+      static_cast<long long>(lat.ValueAtPercentile(90)), static_cast<long long>(lat.max()));
+}
+
+int BrokerRun::Run() {
+  absl::Status s = StartConsumers();
+  if (s.ok()) s = StartProducers();
+  if (!s.ok()) {
+    std::fprintf(stderr, "txmsg-bench: %s\n", s.ToString().c_str());
+    return 2;
+  }
+  StartSending();
+  WaitUntilDone();
+  end_us_ = options_.consumers == 0 ? NowUs()
+                                    : std::max(counters_.last_delivery_us.load(), start_us_ + 1);
+  Shutdown();
+  Report();
+  return Lost() == 0 && counters_.unexpected_checks == 0 ? 0 : 1;
 }
 
 }  // namespace
 
 int RunBrokerBench(const BrokerBenchOptions& options) {
-  Shared shared(options.messages);
-  shared.run = std::random_device{}() | (static_cast<uint64_t>(std::random_device{}()) << 32);
-  Retrier retrier;
-  ClientOptions client;
-  client.broker = options.broker;
-  client.request_timeout = std::chrono::seconds(30);
-
-  std::vector<std::unique_ptr<Consumer>> consumers;
-  for (int c = 0; c < options.consumers; ++c) {
-    ConsumerOptions co{client, options.topic, options.group, options.max_unacked};
-    co.client.client_id = absl::StrCat("bench-consumer-", c);
-    consumers.push_back(std::make_unique<Consumer>(
-        co, [&shared](Delivery d, std::function<void(ConsumeResult)> done) {
-          uint64_t seq;
-          int64_t sent;
-          const int64_t now = NowUs();
-          if (!ParseBody(d.message.body, shared.run, &seq, &sent)) {
-            ++shared.foreign;  // left by an earlier run: acked away
-          } else if (seq < shared.delivered.size()) {
-            if (shared.delivered[seq].exchange(1) == 0) {
-              shared.latency_us[seq] = static_cast<uint32_t>(std::max<int64_t>(0, now - sent));
-              ++shared.unique;
-              shared.last_delivery_us = now;
-            } else {
-              ++shared.duplicates;
-            }
-          }
-          done(ConsumeResult::Success());
-        }));
-    if (absl::Status s = consumers.back()->Start(); !s.ok()) {
-      std::fprintf(stderr, "txmsg-bench: consumer cannot subscribe: %s\n", s.ToString().c_str());
-      return 2;
-    }
-  }
-
-  std::vector<std::unique_ptr<TransactionProducer>> producers;
-  std::vector<std::unique_ptr<Pipeline>> pipelines;
-  for (int p = 0; p < options.producers; ++p) {
-    ClientOptions po = client;
-    po.client_id = absl::StrCat("bench-producer-", p);
-    producers.push_back(std::make_unique<TransactionProducer>(
-        po, options.group + "-producers", [&shared](const CheckRequest& req) {
-          uint64_t seq;
-          int64_t sent;
-          if (!ParseBody(req.message.body, shared.run, &seq, &sent) ||
-              seq >= shared.committed_id.size()) {
-            ++shared.foreign;  // an earlier run's half: its producer is gone
-            return TxOutcome::kRollback;
-          }
-          if (shared.committed_id[seq] == req.message_id) {
-            ++shared.unexpected_checks;  // the broker had our answer already
-          } else {
-            ++shared.expected_checks;  // not answered yet, or a half stored twice by a retry
-          }
-          return TxOutcome::kCommit;
-        }));
-    if (absl::Status s = producers.back()->Start(); !s.ok()) {
-      std::fprintf(stderr, "txmsg-bench: %s\n", s.ToString().c_str());
-      return 2;
-    }
-    pipelines.push_back(std::make_unique<Pipeline>(*producers.back(), shared, retrier, options));
-  }
-
-  std::fprintf(stderr,
-               "txmsg-bench broker: %llu messages of %zu bytes, %d producers x %d in flight, "
-               "%d consumers, topic %s\n",
-               static_cast<unsigned long long>(options.messages), options.size, options.producers,
-               options.inflight, options.consumers, options.topic.c_str());
-  const int64_t start_us = NowUs();
-  for (auto& pipeline : pipelines) {
-    for (int i = 0; i < options.inflight; ++i) pipeline->StartOne();
-  }
-
-  // Progress once a second until everything committed is delivered, or no
-  // progress for `idle_timeout`.
-  uint64_t last_unique = 0;
-  auto last_progress = Clock::now();
-  while (true) {
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-    const uint64_t unique = shared.unique.load();
-    const uint64_t committed = shared.committed.load();
-    const double secs = (NowUs() - start_us) / 1e6;
-    std::fprintf(stderr, "  %5.1fs committed=%llu delivered=%llu (%.0f msgs/s) retries=%llu\n",
-                 secs, static_cast<unsigned long long>(committed),
-                 static_cast<unsigned long long>(unique), unique / secs,
-                 static_cast<unsigned long long>(shared.retries.load()));
-    if (unique != last_unique) {
-      last_unique = unique;
-      last_progress = Clock::now();
-    }
-    const bool all_sent = shared.next_seq.load() >= options.messages;
-    const bool all_settled = committed >= options.messages;
-    if (all_sent && all_settled && (options.consumers == 0 || unique >= committed)) break;
-    if (options.consumers == 0) last_progress = Clock::now();
-    if (Clock::now() - last_progress > options.idle_timeout) {
-      std::fprintf(
-          stderr, "  no progress for %lld s: giving up waiting\n",
-          static_cast<long long>(
-              std::chrono::duration_cast<std::chrono::seconds>(options.idle_timeout).count()));
-      break;
-    }
-  }
-  const int64_t end_us =
-      options.consumers == 0 ? NowUs() : std::max(shared.last_delivery_us.load(), start_us + 1);
-  retrier.Stop();     // no retry may reach a producer that is going away
-  producers.clear();  // their last callbacks still use the pipelines
-  pipelines.clear();
-  consumers.clear();
-
-  std::vector<uint32_t> lat;
-  lat.reserve(options.messages);
-  for (uint64_t i = 0; i < options.messages; ++i) {
-    if (shared.delivered[i]) lat.push_back(shared.latency_us[i]);
-  }
-  std::sort(lat.begin(), lat.end());
-  const uint64_t unique = shared.unique.load();
-  const uint64_t committed = shared.committed.load();
-  // Without consumers nothing is delivered: the rate is of commits, and
-  // nothing counts as lost.
-  const uint64_t lost = options.consumers == 0 || committed <= unique ? 0 : committed - unique;
-  const double rate = (options.consumers == 0 ? committed : unique) / ((end_us - start_us) / 1e6);
-  std::printf("delivered %llu of %llu committed in %.2f s\n",
-              static_cast<unsigned long long>(unique), static_cast<unsigned long long>(committed),
-              (end_us - start_us) / 1e6);
-  std::printf(
-      "check-backs: expected=%llu unexpected=%llu; duplicate deliveries=%llu; retries=%llu; "
-      "left by earlier runs=%llu\n",
-      static_cast<unsigned long long>(shared.expected_checks.load()),
-      static_cast<unsigned long long>(shared.unexpected_checks.load()),
-      static_cast<unsigned long long>(shared.duplicates.load()),
-      static_cast<unsigned long long>(shared.retries.load()),
-      static_cast<unsigned long long>(shared.foreign.load()));
-  std::printf(
-      "RESULT msgs_per_s=%.0f p50_us=%u p99_us=%u p999_us=%u unexpected_checks=%llu lost=%llu\n",
-      rate, Percentile(lat, 0.50), Percentile(lat, 0.99), Percentile(lat, 0.999),
-      static_cast<unsigned long long>(shared.unexpected_checks.load()),
-      static_cast<unsigned long long>(lost));
-  return lost == 0 && shared.unexpected_checks == 0 ? 0 : 1;
+  auto run = std::make_unique<BrokerRun>(options);
+  return run->Run();
 }
 
 }  // namespace txmsg::bench

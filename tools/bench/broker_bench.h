@@ -19,11 +19,16 @@ struct BrokerBenchOptions {
   std::string topic;
   std::string group = "bench_group";
   std::chrono::seconds idle_timeout{30};
+  // Transactions started per second, open loop (latency from each one's
+  // scheduled time; at most producers x inflight in flight). 0: closed loop,
+  // each finished transaction starts the next.
+  double rate = 0;
+  bool json = false;  // the result as one JSON document instead of text lines
 };
 
 // Runs the benchmark, printing progress to stderr and results (last line:
-// RESULT ...) to stdout. Returns 0, or 1 if messages were lost or unexpected
-// check-backs came.
+// RESULT ...; or one JSON document with `json`) to stdout. Returns 0, or 1 if messages were lost or
+// unexpected check-backs came.
 int RunBrokerBench(const BrokerBenchOptions& options);
 
 }  // namespace txmsg::bench

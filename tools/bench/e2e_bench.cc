@@ -1,234 +1,319 @@
 // txmsg-bench e2e: submits orders over keep-alive HTTP connections, waits
 // until every one is CONFIRMED or CANCELLED, then reads each order's final
-// time to measure submit-to-final latency.
+// time to measure submit-to-final latency. Measures the CPU each server
+// process used over the run (from /proc), per order settled.
+//
+// Closed loop (the default): each connection submits its next order as soon
+// as the last is answered. With a rate: open loop, order i is due at a fixed
+// time, latency counts from then, and at most `concurrency` are in flight.
 #include "tools/bench/e2e_bench.h"
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/http/verb.hpp>
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <memory>
 #include <optional>
-#include <regex>
+#include <random>
 #include <thread>
+#include <tuple>
 #include <unordered_set>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
+#include "tools/bench/e2e_report.h"
+#include "tools/bench/http_client.h"
+#include "tools/bench/json_text.h"
+#include "tools/bench/latency_histogram.h"
+#include "tools/bench/open_loop.h"
+#include "tools/bench/proc_stats.h"
+#include "tools/bench/progress.h"
+#include "tools/bench/zipf.h"
 
 namespace txmsg::bench {
 namespace {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = boost::asio::ip::tcp;
+namespace http = boost::beast::http;
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
+int64_t WallUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// One keep-alive HTTP connection, reconnecting when the server closes it.
-class HttpClient {
- public:
-  explicit HttpClient(const std::string& hostport) {
-    const size_t colon = hostport.rfind(':');
-    host_ = hostport.substr(0, colon);
-    port_ = hostport.substr(colon + 1);
-  }
-  // Status 0 when the server could not be reached.
-  std::pair<int, std::string> Call(http::verb verb, const std::string& target,
-                                   const std::string& body = "") {
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      try {
-        if (!stream_) {
-          stream_.emplace(io_);
-          tcp::resolver resolver(io_);
-          stream_->connect(resolver.resolve(host_, port_));
-        }
-        http::request<http::string_body> req(verb, target, 11);
-        req.set(http::field::host, host_);
-        req.set(http::field::content_type, "application/json");
-        req.keep_alive(true);
-        req.body() = body;
-        req.prepare_payload();
-        http::write(*stream_, req);
-        beast::flat_buffer buffer;
-        http::response<http::string_body> res;
-        http::read(*stream_, buffer, res);
-        if (!res.keep_alive()) stream_.reset();
-        return {static_cast<int>(res.result_int()), res.body()};
-      } catch (const std::exception&) {
-        stream_.reset();
-      }
-    }
-    return {0, ""};
-  }
-
- private:
-  boost::asio::io_context io_;
-  std::optional<beast::tcp_stream> stream_;
-  std::string host_, port_;
-};
-
-std::string Field(const std::string& json, const char* name) {
-  std::smatch m;
-  const std::regex re(absl::StrCat("\"", name, "\": *\"([^\"]*)\""));
-  return std::regex_search(json, m, re) ? m[1].str() : "";
-}
-
-// Every string value of `name` in `json`, in order.
-std::vector<std::string> Fields(const std::string& json, const char* name) {
-  std::vector<std::string> out;
-  const std::regex re(absl::StrCat("\"", name, "\": *\"([^\"]*)\""));
-  for (auto it = std::sregex_iterator(json.begin(), json.end(), re); it != std::sregex_iterator();
-       ++it) {
-    out.push_back((*it)[1].str());
-  }
-  return out;
 }
 
 // Orders asked for per poll of the PENDING list.
 constexpr size_t kPollLimit = 1000;
 
-int64_t Number(const std::string& json, const char* name) {
-  std::smatch m;
-  const std::regex re(absl::StrCat("\"", name, "\": *(-?[0-9]+)"));
-  return std::regex_search(json, m, re) ? std::stoll(m[1].str()) : -1;
+class E2eRun {
+ public:
+  explicit E2eRun(const E2eBenchOptions& o)
+      : o_(o), order_nos_(o.orders), product_of_(o.orders), intended_us_(o.orders, 0) {}
+  int Run();
+
+ private:
+  void PlanOrders();
+  bool SetUpStock();
+  void FindProcesses();
+  void SubmitAll();
+  void ShowSubmitProgress(const absl::Notification& submitted);
+  void SubmitFrom(HttpClient& client, const std::optional<OpenLoopSchedule>& schedule);
+  void WaitSettled();
+  void ReadFinal();
+  void Report() const;
+
+  const E2eBenchOptions& o_;
+  std::vector<std::string> order_nos_;  // "" until accepted
+  std::vector<int64_t> product_of_;
+  std::vector<int64_t> intended_us_;  // wall clock: when each order was due or submitted
+  std::map<int64_t, int64_t> stock_of_;
+  ConcurrentLatencyHistogram accept_us_;  // intended -> submitOrder answered
+  LatencyHistogram settle_ms_;            // intended -> final status (the server's time)
+  CpuMeter cpu_;
+  std::atomic<int64_t> next_{0}, accepted_{0}, refused_{0};
+  int64_t start_us_ = 0;
+  int64_t pending_ = -1;  // ours still PENDING after the wait: 0 or unknown (-1)
+  int64_t confirmed_ = 0, cancelled_ = 0, still_pending_ = 0, last_final_ms_ = 0;
+};
+
+// The product of each order (a Zipf choice), and the stock of each product:
+// 90% of the orders it gets unless --initial_stock says otherwise.
+void E2eRun::PlanOrders() {
+  ZipfPicker zipf(o_.products, o_.zipf_s);
+  std::mt19937_64 rng(o_.seed);
+  std::map<int64_t, int64_t> orders_of;
+  for (int64_t p = 0; p < o_.products; ++p) orders_of[o_.product + p] = 0;
+  for (int64_t& product : product_of_) {
+    product = o_.product + zipf.Pick(rng) - 1;
+    ++orders_of[product];
+  }
+  for (const auto& [product, n] : orders_of) {
+    stock_of_[product] = o_.initial_stock >= 0 ? o_.initial_stock : n * 9 / 10;
+  }
 }
 
-}  // namespace
-
-int RunE2eBench(const E2eBenchOptions& o) {
-  const int64_t stock = o.initial_stock >= 0 ? o.initial_stock : o.orders * 9 / 10;
-  {
-    HttpClient admin(o.stock);
-    auto [status, body] = admin.Call(http::verb::put, absl::StrCat("/stock/products/", o.product),
+bool E2eRun::SetUpStock() {
+  HttpClient admin(o_.stock);
+  for (const auto& [product, stock] : stock_of_) {
+    auto [status, body] = admin.Call(http::verb::put, absl::StrCat("/stock/products/", product),
                                      absl::StrCat("{\"totalCount\": ", stock, "}"));
     if (status != 200) {
-      std::fprintf(stderr, "txmsg-bench: cannot set stock at %s (status %d): %s\n", o.stock.c_str(),
-                   status, body.c_str());
-      return 2;
+      std::fprintf(stderr, "txmsg-bench: cannot set stock at %s (status %d): %s\n",
+                   o_.stock.c_str(), status, body.c_str());
+      return false;
     }
   }
-  std::fprintf(
-      stderr,
-      "txmsg-bench e2e: %lld orders of 1 unit of product %lld (stock %lld), %d connections\n",
-      static_cast<long long>(o.orders), static_cast<long long>(o.product),
-      static_cast<long long>(stock), o.concurrency);
+  return true;
+}
 
-  std::vector<std::string> order_nos(o.orders);
-  std::vector<int64_t> submit_ms(o.orders, 0);
-  std::atomic<int64_t> next{0}, accepted{0}, refused{0};
-  const int64_t start_ms = NowMs();
-  const std::string body = absl::StrCat("{\"productId\": ", o.product, ", \"payCount\": 1}");
-  std::vector<std::thread> workers;
-  for (int c = 0; c < o.concurrency; ++c) {
-    workers.emplace_back([&] {
-      HttpClient client(o.order);
-      for (int64_t i = next++; i < o.orders; i = next++) {
-        submit_ms[i] = NowMs();
-        auto [status, reply] = client.Call(http::verb::post, "/order/submitOrder", body);
-        if (status == 200) {
-          order_nos[i] = Field(reply, "orderNo");
-          ++accepted;
-        } else {
-          ++refused;
-        }
+// The three server processes (and this one), by pid or by listening port.
+void E2eRun::FindProcesses() {
+  const std::vector<std::tuple<const char*, pid_t, std::string>> roles = {
+      {"broker", o_.broker_pid, o_.broker},
+      {"order", o_.order_pid, o_.order},
+      {"stock", o_.stock_pid, o_.stock}};
+  for (const auto& [role, given, address] : roles) {
+    pid_t pid = given;
+    if (pid <= 0) {
+      absl::StatusOr<uint16_t> port = PortOf(address);
+      absl::StatusOr<pid_t> found = port.ok() ? FindListeningPid(*port) : port.status();
+      if (!found.ok()) {
+        std::fprintf(stderr, "  cpu: %s not measured: %s\n", role,
+                     found.status().ToString().c_str());
       }
+      pid = found.value_or(-1);
+    }
+    if (pid > 0) {
+      std::fprintf(stderr, "  cpu: %s is pid %d (%s)\n", role, static_cast<int>(pid),
+                   ProcessName(pid).c_str());
+    }
+    cpu_.Add(role, pid);
+  }
+  cpu_.Add("bench", getpid());
+}
+
+void E2eRun::SubmitFrom(HttpClient& client, const std::optional<OpenLoopSchedule>& schedule) {
+  for (int64_t i = next_++; i < o_.orders; i = next_++) {
+    BenchClock::time_point intended = BenchClock::now();
+    if (schedule) {
+      intended = schedule->Due(static_cast<uint64_t>(i));
+      std::this_thread::sleep_until(intended);
+    }
+    // The same moment on the wall clock, which the services' times use.
+    intended_us_[i] =
+        WallUs() -
+        std::chrono::duration_cast<std::chrono::microseconds>(BenchClock::now() - intended).count();
+    const std::string body = absl::StrCat("{\"productId\": ", product_of_[i], ", \"payCount\": 1}");
+    auto [status, reply] = client.Call(http::verb::post, "/order/submitOrder", body);
+    accept_us_.Record(
+        std::chrono::duration_cast<std::chrono::microseconds>(BenchClock::now() - intended)
+            .count());
+    if (status == 200) {
+      order_nos_[i] = JsonStringField(reply, "orderNo");
+      ++accepted_;
+    } else {
+      ++refused_;
+    }
+  }
+}
+
+// Progress once a second while orders are submitted, and once at the end.
+void E2eRun::ShowSubmitProgress(const absl::Notification& submitted) {
+  ProgressLine line(static_cast<uint64_t>(o_.orders));
+  LatencyHistogram seen;
+  int64_t last_done = 0;
+  double last_secs = 0;
+  for (bool finished = false; !finished;) {
+    finished = submitted.WaitForNotificationWithTimeout(absl::Seconds(1));
+    const double secs = (WallUs() - start_us_) / 1e6;
+    LatencyHistogram interval = accept_us_.Snapshot();
+    const LatencyHistogram all = interval;
+    interval.Subtract(seen);
+    seen = all;
+    const int64_t done = accepted_ + refused_;
+    line.Show(
+        secs, static_cast<uint64_t>(done),
+        absl::StrFormat("submitted=%d refused=%d %.0f orders/s accept p99=%s", accepted_.load(),
+                        refused_.load(), (done - last_done) / std::max(1e-3, secs - last_secs),
+                        interval.count() == 0 ? "-" : HumanMicros(interval.ValueAtPercentile(99))));
+    last_done = done;
+    last_secs = secs;
+  }
+}
+
+void E2eRun::SubmitAll() {
+  std::optional<OpenLoopSchedule> schedule;
+  if (o_.rate > 0) schedule.emplace(o_.rate, BenchClock::now());
+  start_us_ = WallUs();
+  cpu_.Start();
+  std::vector<std::thread> workers;
+  for (int c = 0; c < o_.concurrency; ++c) {
+    workers.emplace_back([this, &schedule] {
+      HttpClient client(o_.order);
+      SubmitFrom(client, schedule);
     });
   }
-  std::atomic<bool> submitting{true};
-  std::thread progress([&] {
-    while (submitting) {
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-      if (!submitting) break;
-      std::fprintf(stderr, "  %5.1fs submitted=%lld refused=%lld\n", (NowMs() - start_ms) / 1000.0,
-                   static_cast<long long>(accepted.load()), static_cast<long long>(refused.load()));
-    }
-  });
+  absl::Notification submitted;
+  std::thread progress_thread([this, &submitted] { ShowSubmitProgress(submitted); });
   for (auto& w : workers) w.join();
-  submitting = false;
-  progress.join();
-  const int64_t submitted_ms = NowMs();
+  submitted.Notify();
+  progress_thread.join();
   std::fprintf(stderr,
                "  all submitted in %.2f s (%lld accepted, %lld refused); waiting to settle\n",
-               (submitted_ms - start_ms) / 1000.0, static_cast<long long>(accepted.load()),
-               static_cast<long long>(refused.load()));
+               (WallUs() - start_us_) / 1e6, static_cast<long long>(accepted_.load()),
+               static_cast<long long>(refused_.load()));
+}
 
-  // Wait until none of this run's orders is PENDING. Other PENDING orders
-  // (another client's, or a killed earlier run's) are not ours to wait for.
-  const std::unordered_set<std::string> ours(order_nos.begin(), order_nos.end());
-  HttpClient poll(o.order);
-  int64_t pending = -1;
-  while (NowMs() - submitted_ms < o.settle_timeout_s * 1000LL) {
+// Waits until none of this run's orders is PENDING. Other PENDING orders
+// (another client's, or a killed earlier run's) are not ours to wait for.
+void E2eRun::WaitSettled() {
+  const std::unordered_set<std::string> ours(order_nos_.begin(), order_nos_.end());
+  HttpClient poll(o_.order);
+  const int64_t since_us = WallUs();
+  int64_t last_shown_us = since_us;
+  while (WallUs() - since_us < o_.settle_timeout_s * 1'000'000LL) {
     auto [status, reply] =
         poll.Call(http::verb::get, absl::StrCat("/order/orders?status=PENDING&limit=", kPollLimit));
     if (status == 200) {
-      const std::vector<std::string> listed = Fields(reply, "orderNo");
-      const bool any_ours = std::any_of(listed.begin(), listed.end(),
-                                        [&](const std::string& no) { return ours.count(no) > 0; });
+      const std::vector<std::string> listed = JsonStringFields(reply, "orderNo");
+      const auto ours_pending = std::count_if(
+          listed.begin(), listed.end(), [&](const std::string& no) { return ours.count(no) > 0; });
       // A full page may hide ours behind others: then look again.
-      if (!any_ours && listed.size() < kPollLimit) {
-        pending = 0;
+      if (ours_pending == 0 && listed.size() < kPollLimit) {
+        pending_ = 0;
         break;
+      }
+      if (WallUs() - last_shown_us >= 1'000'000) {
+        last_shown_us = WallUs();
+        std::fprintf(stderr, "  %5.1fs settling: %lld of ours pending\n",
+                     (last_shown_us - start_us_) / 1e6, static_cast<long long>(ours_pending));
       }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  cpu_.Stop();  // before the final reads below, which are not order processing
+}
 
-  // Each order's final status and time.
-  std::vector<int64_t> latency(o.orders, -1);
+// Each order's final status and time.
+void E2eRun::ReadFinal() {
+  std::vector<int64_t> latency_ms(o_.orders, -1);
   std::atomic<int64_t> confirmed{0}, cancelled{0}, still_pending{0}, last_final{0};
-  next = 0;
-  workers.clear();
-  for (int c = 0; c < o.concurrency; ++c) {
+  next_ = 0;
+  std::vector<std::thread> workers;
+  for (int c = 0; c < o_.concurrency; ++c) {
     workers.emplace_back([&] {
-      HttpClient client(o.order);
-      for (int64_t i = next++; i < o.orders; i = next++) {
-        if (order_nos[i].empty()) continue;
-        auto [status, reply] = client.Call(http::verb::get, "/order/orders/" + order_nos[i]);
-        const std::string s = Field(reply, "status");
-        if (s == "CONFIRMED" || s == "CANCELLED") {
-          ++(s == "CONFIRMED" ? confirmed : cancelled);
-          const int64_t final_ms = Number(reply, "updateTimeMs");
-          latency[i] = final_ms - submit_ms[i];
-          int64_t prev = last_final.load();
-          while (final_ms > prev && !last_final.compare_exchange_weak(prev, final_ms)) {
-          }
-        } else {
+      HttpClient client(o_.order);
+      for (int64_t i = next_++; i < o_.orders; i = next_++) {
+        if (order_nos_[i].empty()) continue;
+        auto [status, reply] = client.Call(http::verb::get, "/order/orders/" + order_nos_[i]);
+        const std::string s = JsonStringField(reply, "status");
+        if (s != "CONFIRMED" && s != "CANCELLED") {
           ++still_pending;
+          continue;
+        }
+        ++(s == "CONFIRMED" ? confirmed : cancelled);
+        const int64_t final_ms = JsonIntField(reply, "updateTimeMs").value_or(-1);
+        latency_ms[i] = std::max<int64_t>(0, final_ms - intended_us_[i] / 1000);
+        int64_t prev = last_final.load();
+        while (final_ms > prev && !last_final.compare_exchange_weak(prev, final_ms)) {
         }
       }
     });
   }
   for (auto& w : workers) w.join();
-  std::vector<int64_t> lat;
-  for (int64_t l : latency) {
-    if (l >= 0) lat.push_back(l);
+  for (int64_t l : latency_ms) {
+    if (l >= 0) settle_ms_.Record(l);
   }
-  std::sort(lat.begin(), lat.end());
-  auto pct = [&](double p) -> int64_t {
-    return lat.empty() ? 0 : lat[std::min(lat.size() - 1, static_cast<size_t>(p * lat.size()))];
-  };
-  const double secs = std::max<int64_t>(1, last_final.load() - start_ms) / 1000.0;
-  const double rate = (confirmed + cancelled) / secs;
-  std::printf(
-      "%lld orders settled in %.2f s: %lld confirmed, %lld cancelled, %lld pending, %lld refused\n",
-      static_cast<long long>(confirmed + cancelled), secs, static_cast<long long>(confirmed.load()),
-      static_cast<long long>(cancelled.load()), static_cast<long long>(still_pending.load()),
-      static_cast<long long>(refused.load()));
-  std::printf(
-      "RESULT orders_per_s=%.0f p50_ms=%lld p99_ms=%lld confirmed=%lld cancelled=%lld "
-      "pending=%lld\n",
-      rate, static_cast<long long>(pct(0.50)), static_cast<long long>(pct(0.99)),
-      static_cast<long long>(confirmed.load()), static_cast<long long>(cancelled.load()),
-      static_cast<long long>(still_pending.load()));
-  return still_pending == 0 && pending == 0 ? 0 : 1;
+  confirmed_ = confirmed;
+  cancelled_ = cancelled;
+  still_pending_ = still_pending;
+  last_final_ms_ = last_final;
+}
+
+void E2eRun::Report() const {
+  auto r = std::make_unique<E2eResult>();  // two histograms: 114 KiB
+  r->accepted = accepted_;
+  r->refused = refused_;
+  r->confirmed = confirmed_;
+  r->cancelled = cancelled_;
+  r->pending = still_pending_;
+  r->settle_wait_ok = pending_ == 0;
+  r->elapsed_s = std::max<int64_t>(1, last_final_ms_ - start_us_ / 1000) / 1000.0;
+  r->settle_ms = settle_ms_;
+  r->accept_us = accept_us_.Snapshot();
+  r->cpu = cpu_.processes();
+  PrintE2eResult(o_, *r);
+}
+
+int E2eRun::Run() {
+  PlanOrders();
+  if (!SetUpStock()) return 2;
+  std::string pacing = "closed loop";
+  if (o_.rate > 0) pacing = absl::StrFormat("open loop at %.0f orders/s", o_.rate);
+  std::fprintf(
+      stderr,
+      "txmsg-bench e2e: %lld orders of 1 unit over %lld product(s) from %lld (zipf s=%.2f), "
+      "%d connections, %s\n",
+      static_cast<long long>(o_.orders), static_cast<long long>(o_.products),
+      static_cast<long long>(o_.product), o_.zipf_s, o_.concurrency, pacing.c_str());
+  FindProcesses();
+  SubmitAll();
+  WaitSettled();
+  ReadFinal();
+  Report();
+  return still_pending_ == 0 && pending_ == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int RunE2eBench(const E2eBenchOptions& options) {
+  auto run = std::make_unique<E2eRun>(options);
+  return run->Run();
 }
 
 }  // namespace txmsg::bench
