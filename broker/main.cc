@@ -34,7 +34,8 @@ ABSL_FLAG(absl::Duration, ack_timeout, absl::Seconds(30),
 ABSL_FLAG(int32_t, max_attempts, 16, "deliveries of a message before it goes to the group's DLQ");
 ABSL_FLAG(absl::Duration, redelivery_backoff, absl::Seconds(1),
           "delay before redelivering a nacked message; doubles per attempt");
-ABSL_FLAG(absl::Duration, max_redelivery_backoff, absl::Seconds(60), "cap of that delay");
+ABSL_FLAG(absl::Duration, max_redelivery_backoff, absl::Minutes(10),
+          "cap of that delay, and of the delay a consumer's nack asks for");
 ABSL_FLAG(int32_t, max_frame_size, 4 << 20, "largest frame accepted, bytes");
 ABSL_FLAG(int32_t, max_connections, 1024, "client connections beyond this are refused");
 ABSL_FLAG(int32_t, max_unacked, 10000, "cap on a consumer's credit (Subscribe.max_unacked)");
