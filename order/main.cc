@@ -2,9 +2,9 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
+#include "base/flags.h"
 #include "base/signals.h"
 #include "order/order_service.h"
-#include "base/flags.h"
 
 ABSL_FLAG(int32_t, port, 8081, "HTTP port (0: pick a free one and print it)");
 ABSL_FLAG(std::string, bind, "127.0.0.1", "HTTP listen address");
@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args = txmsg::base::ParseFlags(
       argc, argv,
       "places orders as reliable-message transactions through the txmsg broker.\n"
-      "HTTP: POST /order/submitOrder {\"productId\":1,\"payCount\":2}, GET "
+      "HTTP: POST /order/submitOrder {\"productId\":1,\"payCount\":2} (optional header "
+      "Idempotency-Key), GET "
       "/order/orders/{orderNo},\n"
       "GET /order/orders?status=&limit=, GET /healthz, GET /metrics.\n"
       "Usage: order-service [--port 8081] [--broker 127.0.0.1:9876] [--db ./order.db]");
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "order-service: --port must be 0-65535 and --max_pay_count >= 1\n");
     return 2;
   }
+  txmsg::service::RaiseFdLimitOrWarn("order-service");
   txmsg::base::BlockStopSignals();
   txmsg::order::OrderServiceOptions o;
   o.port = static_cast<uint16_t>(port);
