@@ -228,12 +228,6 @@ std::string Object(std::initializer_list<std::pair<const char*, std::string>> fi
   return w.text();
 }
 
-absl::Status Parse(const std::string& text, pb::Message* out) {
-  pb::util::JsonParseOptions opts;
-  opts.ignore_unknown_fields = true;
-  return ToAbsl(pb::util::JsonStringToMessage(text, out, opts));
-}
-
 absl::Status ParseRequest(const std::string& text, pb::Message* out) {
   pb::Value doc;
   if (absl::Status s = ToAbsl(pb::util::JsonStringToMessage(text, &doc)); !s.ok()) {

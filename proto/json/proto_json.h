@@ -30,9 +30,6 @@ std::string ToJson(const google::protobuf::Message& message, Names names, bool p
 // A flat JSON object of string fields, on one line, in the order given:
 // {"k":"v",...}. Any bytes are fine (invalid UTF-8 becomes U+FFFD).
 std::string Object(std::initializer_list<std::pair<const char*, std::string>> fields);
-// Parses a JSON object into `out` (either name style accepted; unknown
-// fields ignored). The error says what is wrong with the input.
-[[nodiscard]] absl::Status Parse(const std::string& text, google::protobuf::Message* out);
 // Parses the body of a write request, strictly: the text must be a JSON
 // object; a field the message does not have is an error (a misspelt
 // "totalcount" must not mean "0"); and every top-level field is required
