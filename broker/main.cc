@@ -35,7 +35,8 @@ ABSL_FLAG(absl::Duration, ack_timeout, absl::Seconds(30),
 ABSL_FLAG(int32_t, max_attempts, 16, "deliveries of a message before it goes to the group's DLQ");
 ABSL_FLAG(absl::Duration, redelivery_backoff, absl::Seconds(1),
           "delay before redelivering a nacked message; doubles per attempt");
-ABSL_FLAG(absl::Duration, max_redelivery_backoff, absl::Seconds(60), "cap of that delay");
+ABSL_FLAG(absl::Duration, max_redelivery_backoff, absl::Minutes(10),
+          "cap of that delay, and of the delay a consumer's nack asks for");
 ABSL_FLAG(int32_t, max_frame_size, 4 << 20, "largest frame accepted, bytes");
 ABSL_FLAG(int32_t, max_connections, 1024,
           "client connections beyond this are refused (lowered to fit the descriptor limit)");
@@ -130,12 +131,12 @@ constexpr uint64_t kReservedDescriptors = 64;
 // descriptors can refuse a connection but never stop a segment roll.
 size_t ConnectionCapForDescriptors() {
   const uint64_t wanted = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_connections));
-  const txmsg::base::FdLimit limit = txmsg::base::RaiseFdLimit();
-  if (limit.soft == 0) return static_cast<size_t>(wanted);  // unknown: trust the flag
-  const uint64_t cap = txmsg::base::ConnectionCap(wanted, limit.soft, kReservedDescriptors);
+  const absl::StatusOr<txmsg::base::FdLimit> limit = txmsg::base::RaiseFdLimit();
+  if (!limit.ok()) return static_cast<size_t>(wanted);  // unknown: trust the flag
+  const uint64_t cap = txmsg::base::ConnectionCap(wanted, limit->soft, kReservedDescriptors);
   if (cap < wanted) {
     LogEvent("max_connections lowered from ", wanted, " to ", cap, ": the descriptor limit is ",
-             limit.soft, " and ", kReservedDescriptors,
+             limit->soft, " and ", kReservedDescriptors,
              " are kept for the log (raise it with ulimit -n or LimitNOFILE=)");
   }
   return static_cast<size_t>(cap);

@@ -15,6 +15,14 @@ namespace txmsg::internal {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+namespace {
+
+int64_t NowMs(std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now()) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
 absl::Status StatusFromError(const wire::Error& error) {
   const std::string msg = error.message().empty() ? "broker error" : error.message();
   switch (error.code()) {
@@ -114,8 +122,14 @@ void BrokerConnection::Connect() {
       });
 }
 
+bool BrokerConnection::responsive() const {
+  return ready_.load() && last_timeout_ms_.load() <= last_heard_ms_.load();
+}
+
 void BrokerConnection::OnConnected() {
   connected_ = true;
+  ping_outstanding_ = false;
+  last_heard_ms_ = NowMs();
   boost::system::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
   DoRead();
@@ -182,6 +196,7 @@ void BrokerConnection::DoRead() {
       asio::buffer(read_buf_), [this, gen = gen_](const boost::system::error_code& ec, size_t n) {
         if (stopped_ || gen != gen_) return;
         if (ec) return Lost(ec == asio::error::eof ? "broker closed the connection" : ec.message());
+        last_heard_ms_ = NowMs();
         decoder_.Feed(std::string_view(read_buf_.data(), n));
         while (true) {
           absl::StatusOr<std::optional<wire::Frame>> next = decoder_.Next();
@@ -278,14 +293,37 @@ void BrokerConnection::Sweep() {
       ++it;
     }
   }
+  if (!expired.empty()) last_timeout_ms_ = NowMs(now);
   for (auto& reply : expired) {
     reply(absl::DeadlineExceededError(absl::StrCat("no answer from the broker within ",
                                                    options_.request_timeout.count(), " ms")));
   }
+  Heartbeat(now);
   sweep_timer_.expires_after(std::chrono::milliseconds(50));
   sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) Sweep();
   });
+}
+
+}  // namespace txmsg::internal
+
+namespace txmsg::internal {
+
+void BrokerConnection::Heartbeat(std::chrono::steady_clock::time_point now) {
+  if (options_.heartbeat_interval.count() <= 0 || !ready_ || ping_outstanding_ || stopped_) return;
+  if (NowMs(now) - last_heard_ms_.load() < options_.heartbeat_interval.count()) return;
+  ping_outstanding_ = true;
+  wire::Frame ping;
+  ping.mutable_ping();
+  const uint64_t corr = next_corr_++;
+  ping.set_correlation_id(corr);
+  outstanding_[corr] = Outstanding{[this, gen = gen_](absl::StatusOr<wire::Frame>) {
+                                     // Answered, timed out (then unresponsive until the
+                                     // broker says anything), or the connection is gone.
+                                     if (gen == gen_) ping_outstanding_ = false;
+                                   },
+                                   now + options_.request_timeout};
+  Write(ping);
 }
 
 }  // namespace txmsg::internal

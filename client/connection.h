@@ -50,6 +50,11 @@ class BrokerConnection {
   // Waits until connected (or `wait` passes).
   absl::Status WaitReady(std::chrono::milliseconds wait);
   bool ready() const { return ready_.load(); }
+  // Ready, and the broker has answered since the last request that timed
+  // out: false while it holds the connection open but answers nothing (a
+  // SIGSTOPped or wedged broker). Heartbeat pings keep this current when
+  // the client is idle (ClientOptions::heartbeat_interval).
+  bool responsive() const;
   uint64_t epoch() const { return epoch_.load(); }
 
   // Sends a request; `reply` runs once with the answer or an error
@@ -75,6 +80,7 @@ class BrokerConnection {
   void Write(const wire::Frame& frame);
   void DoWrite();
   void Sweep();
+  void Heartbeat(std::chrono::steady_clock::time_point now);
   void FailAll(const absl::Status& status);
 
   const ClientOptions options_;
@@ -104,6 +110,11 @@ class BrokerConnection {
   absl::flat_hash_map<uint64_t, Outstanding> outstanding_;
   std::string last_error_;
 
+  bool ping_outstanding_ = false;
+
+  // Monotonic ms: when a frame last came in; when a request last timed out.
+  std::atomic<int64_t> last_heard_ms_{0};
+  std::atomic<int64_t> last_timeout_ms_{0};
   std::atomic<bool> ready_{false};
   std::atomic<uint64_t> epoch_{0};
   absl::Mutex ready_mu_;

@@ -46,6 +46,8 @@ class ConsumerImpl {
     return subscribed_ && conn_->ready();
   }
 
+  bool responsive() const { return conn_->responsive(); }
+
  private:
   void Subscribe(uint64_t epoch) {
     wire::Frame f;
@@ -94,12 +96,14 @@ class ConsumerImpl {
   // Network thread. Acks of one turn go out as one frame.
   void Report(uint64_t id, uint64_t epoch, ConsumeResult r) {
     if (epoch != conn_->epoch()) return;  // that delivery's connection is gone
-    if (!r.success) {
+    if (!r.success()) {
       wire::Frame nack;
       nack.mutable_nack()->set_group(options_.group);
       nack.mutable_nack()->set_topic(options_.topic);
       nack.mutable_nack()->set_message_id(id);
       nack.mutable_nack()->set_delay_ms(r.delay_ms);
+      nack.mutable_nack()->set_consumer_unavailable(r.kind == ConsumeResult::Kind::kUnavailable);
+      nack.mutable_nack()->set_dead_letter(r.kind == ConsumeResult::Kind::kDeadLetter);
       conn_->Push(std::move(nack), epoch);
       return;
     }
@@ -140,5 +144,7 @@ absl::Status Consumer::Start(std::chrono::milliseconds wait) { return impl_->Sta
 void Consumer::Stop() { impl_->Stop(); }
 
 bool Consumer::subscribed() const { return impl_->subscribed(); }
+
+bool Consumer::responsive() const { return impl_->responsive(); }
 
 }  // namespace txmsg

@@ -83,6 +83,8 @@ absl::Status TransactionProducer::Start(std::chrono::milliseconds wait) {
 
 bool TransactionProducer::connected() const { return impl_->conn().ready(); }
 
+bool TransactionProducer::responsive() const { return impl_->conn().responsive(); }
+
 void TransactionProducer::SendHalfAsync(Message message, std::string tx_id,
                                         std::function<void(absl::StatusOr<uint64_t>)> done) {
   wire::Frame f;

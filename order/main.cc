@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args = txmsg::base::ParseFlags(
       argc, argv,
       "places orders as reliable-message transactions through the txmsg broker.\n"
-      "HTTP: POST /order/submitOrder {\"productId\":1,\"payCount\":2}, GET "
+      "HTTP: POST /order/submitOrder {\"productId\":1,\"payCount\":2} (optional header "
+      "Idempotency-Key), GET "
       "/order/orders/{orderNo},\n"
       "GET /order/orders?status=&limit=, GET /healthz, GET /metrics.\n"
       "Usage: order-service [--port 8081] [--broker 127.0.0.1:9876] [--db ./order.db]");
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
                  std::string(a.status().message()).c_str());
     return 2;
   }
+  txmsg::service::RaiseFdLimitOrWarn("order-service");
   txmsg::base::BlockStopSignals();
   txmsg::order::OrderServiceOptions o;
   o.port = static_cast<uint16_t>(port);

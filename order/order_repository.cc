@@ -27,10 +27,33 @@ absl::Status OrderRepository::CreateSchema(Database& db) {
       !s.ok()) {
     return s;
   }
+  if (absl::Status s = AddIdempotencyKey(db); !s.ok()) return s;
   return sql::TxLog::CreateTable(db);
 }
 
-absl::Status OrderRepository::InsertPendingOrder(Database& db, const api::OrderView& o) {
+absl::Status OrderRepository::AddIdempotencyKey(Database& db) {
+  // Databases made before the key existed lack the column: add it. NULL
+  // (no key) is never equal to anything, so the UNIQUE index allows any
+  // number of orders without a key.
+  absl::StatusOr<Statement*> st =
+      db.Prepare("SELECT COUNT(*) FROM pragma_table_info('order') WHERE name = 'idempotency_key'");
+  if (!st.ok()) return st.status();
+  absl::StatusOr<bool> row = (*st)->Step();
+  if (!row.ok()) return row.status();
+  const bool has_column = *row && (*st)->Int(0) > 0;
+  (*st)->Reset();
+  if (!has_column) {
+    if (absl::Status s = db.Exec("ALTER TABLE \"order\" ADD COLUMN idempotency_key TEXT");
+        !s.ok()) {
+      return s;
+    }
+  }
+  return db.Exec(
+      "CREATE UNIQUE INDEX IF NOT EXISTS order_idempotency_key ON \"order\"(idempotency_key)");
+}
+
+absl::Status OrderRepository::InsertPendingOrder(Database& db, const api::OrderView& o,
+                                                 const std::string& idempotency_key) {
   // tx_log first: if a check-back already answered ROLLBACK for this tx_no,
   // its row holds the key and this transaction must fail before anything.
   if (absl::Status s = sql::TxLog::Insert(db, o.tx_no(), kCommitted); !s.ok()) {
@@ -42,17 +65,22 @@ absl::Status OrderRepository::InsertPendingOrder(Database& db, const api::OrderV
   }
   absl::StatusOr<Statement*> st = db.Prepare(
       "INSERT INTO \"order\" (order_no, product_id, pay_count, create_time, status, tx_no, "
-      "update_time)"
-      " VALUES (?, ?, ?, ?, 'PENDING', ?, ?)");
+      "update_time, idempotency_key)"
+      " VALUES (?, ?, ?, ?, 'PENDING', ?, ?, NULLIF(?, ''))");
   if (!st.ok()) return st.status();
-  return (*st)
-      ->Bind(1, o.order_no())
-      .Bind(2, o.product_id())
-      .Bind(3, o.pay_count())
-      .Bind(4, o.create_time_ms())
-      .Bind(5, o.tx_no())
-      .Bind(6, o.create_time_ms())
-      .Run();
+  absl::Status s = (*st)
+                       ->Bind(1, o.order_no())
+                       .Bind(2, o.product_id())
+                       .Bind(3, o.pay_count())
+                       .Bind(4, o.create_time_ms())
+                       .Bind(5, o.tx_no())
+                       .Bind(6, o.create_time_ms())
+                       .Bind(7, idempotency_key)
+                       .Run();
+  if (sql::IsConstraintViolation(s) && !idempotency_key.empty()) {
+    return absl::AlreadyExistsError("an order with this Idempotency-Key exists already");
+  }
+  return s;
 }
 
 absl::StatusOr<TxOutcome> OrderRepository::ResolveCheck(Database& db, const std::string& tx_no) {
@@ -63,20 +91,33 @@ absl::StatusOr<TxOutcome> OrderRepository::ResolveCheck(Database& db, const std:
   return TxOutcome::kRollback;
 }
 
-absl::StatusOr<bool> OrderRepository::ApplyOutcome(Database& db, const std::string& order_no,
-                                                   bool confirmed, const std::string& reason) {
+absl::StatusOr<OrderRepository::Applied> OrderRepository::ApplyOutcome(Database& db,
+                                                                       const std::string& order_no,
+                                                                       const std::string& tx_no,
+                                                                       bool confirmed,
+                                                                       const std::string& reason) {
   absl::StatusOr<Statement*> st = db.Prepare(
       "UPDATE \"order\" SET status = ?, reason = ?, update_time = ?"
-      " WHERE order_no = ? AND status = 'PENDING'");
+      " WHERE order_no = ? AND tx_no = ? AND status = 'PENDING'");
   if (!st.ok()) return st.status();
-  absl::Status s = (*st)
-                       ->Bind(1, std::string(confirmed ? contract::kConfirmed : contract::kCancelled))
-                       .Bind(2, reason)
-                       .Bind(3, sql::NowMs())
-                       .Bind(4, order_no)
-                       .Run();
+  absl::Status s =
+      (*st)
+          ->Bind(1, std::string(confirmed ? contract::kConfirmed : contract::kCancelled))
+          .Bind(2, reason)
+          .Bind(3, sql::NowMs())
+          .Bind(4, order_no)
+          .Bind(5, tx_no)
+          .Run();
   if (!s.ok()) return s;
-  return db.Changes() > 0;
+  if (db.Changes() > 0) return Applied::kChanged;
+  st = db.Prepare("SELECT COUNT(*) FROM \"order\" WHERE order_no = ? AND tx_no = ?");
+  if (!st.ok()) return st.status();
+  (*st)->Bind(1, order_no).Bind(2, tx_no);
+  absl::StatusOr<bool> row = (*st)->Step();
+  if (!row.ok()) return row.status();
+  const bool exists = *row && (*st)->Int(0) > 0;
+  (*st)->Reset();
+  return exists ? Applied::kAlreadySettled : Applied::kNoSuchOrder;
 }
 
 namespace {
@@ -113,6 +154,19 @@ absl::StatusOr<std::optional<api::OrderView>> OrderRepository::Find(Database& db
   return o;
 }
 
+absl::StatusOr<std::optional<api::OrderView>> OrderRepository::FindByIdempotencyKey(
+    Database& db, const std::string& idempotency_key) {
+  absl::StatusOr<Statement*> st = db.Prepare(std::string(kColumns) + "WHERE idempotency_key = ?");
+  if (!st.ok()) return st.status();
+  (*st)->Bind(1, idempotency_key);
+  absl::StatusOr<bool> row = (*st)->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::nullopt;
+  api::OrderView o = Row(**st);
+  (*st)->Reset();
+  return o;
+}
+
 absl::StatusOr<std::vector<api::OrderView>> OrderRepository::List(Database& db,
                                                                   const std::string& status,
                                                                   int limit) {
@@ -141,7 +195,8 @@ absl::StatusOr<std::map<std::string, int64_t>> OrderRepository::CountByStatus(Da
   absl::StatusOr<Statement*> st =
       db.Prepare("SELECT status, COUNT(*) FROM \"order\" GROUP BY status");
   if (!st.ok()) return st.status();
-  std::map<std::string, int64_t> out = {{contract::kPending, 0}, {contract::kConfirmed, 0}, {contract::kCancelled, 0}};
+  std::map<std::string, int64_t> out = {
+      {contract::kPending, 0}, {contract::kConfirmed, 0}, {contract::kCancelled, 0}};
   while (true) {
     absl::StatusOr<bool> row = (*st)->Step();
     if (!row.ok()) return row.status();

@@ -21,13 +21,21 @@ inline constexpr char kRolledBack[] = "ROLLED_BACK";
 
 class OrderRepository {
  public:
+  // Creates the tables, or brings an older database up to date (adds the
+  // idempotency_key column and its index if missing).
   [[nodiscard]] static absl::Status CreateSchema(sql::Database& db);
 
   // The local transaction of a submitted order: the PENDING order and its
   // tx_log row, together. FAILED_PRECONDITION if a check-back already
   // recorded this tx_no as rolled back (the order must then not exist).
+  // With a non-empty `idempotency_key` (the client's Idempotency-Key),
+  // ALREADY_EXISTS if an order with that key exists already: nothing is
+  // stored, and FindByIdempotencyKey gives the original.
   [[nodiscard]] static absl::Status InsertPendingOrder(sql::Database& db,
-                                                       const api::OrderView& order);
+                                                       const api::OrderView& order,
+                                                       const std::string& idempotency_key = "");
+  [[nodiscard]] static absl::StatusOr<std::optional<api::OrderView>> FindByIdempotencyKey(
+      sql::Database& db, const std::string& idempotency_key);
 
   // The check-back's final answer: COMMIT if the local transaction
   // committed; otherwise records the tx_no as rolled back (so a local
@@ -35,12 +43,15 @@ class OrderRepository {
   [[nodiscard]] static absl::StatusOr<TxOutcome> ResolveCheck(sql::Database& db,
                                                               const std::string& tx_no);
 
-  // The stock outcome: PENDING -> CONFIRMED or CANCELLED (with a reason).
-  // Idempotent: an order no longer PENDING is left alone. Returns whether
-  // it changed anything.
-  [[nodiscard]] static absl::StatusOr<bool> ApplyOutcome(sql::Database& db,
-                                                         const std::string& order_no,
-                                                         bool confirmed, const std::string& reason);
+  // The stock outcome for order `order_no` with transaction `tx_no`:
+  // PENDING -> CONFIRMED or CANCELLED (with a reason). Idempotent: an order
+  // no longer PENDING is left alone.
+  enum class Applied { kChanged, kAlreadySettled, kNoSuchOrder };
+  [[nodiscard]] static absl::StatusOr<Applied> ApplyOutcome(sql::Database& db,
+                                                            const std::string& order_no,
+                                                            const std::string& tx_no,
+                                                            bool confirmed,
+                                                            const std::string& reason);
 
   [[nodiscard]] static absl::StatusOr<std::optional<api::OrderView>> Find(
       sql::Database& db, const std::string& order_no);
@@ -50,6 +61,9 @@ class OrderRepository {
                                                                         int limit);
   [[nodiscard]] static absl::StatusOr<std::map<std::string, int64_t>> CountByStatus(
       sql::Database& db);
+
+ private:
+  [[nodiscard]] static absl::Status AddIdempotencyKey(sql::Database& db);
 };
 
 }  // namespace txmsg::order

@@ -1,15 +1,17 @@
 #include "order/order_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "proto/json/proto_json.h"
-#include "service/db/tx_log.h"
-#include "order/order_repository.h"
 #include "base/crash_point.h"
 #include "base/crash_points.h"
+#include "order/order_repository.h"
+#include "proto/json/proto_json.h"
+#include "service/api_limits.h"
+#include "service/db/tx_log.h"
 #include "txmsg/events.pb.h"
 #include "txmsg/http_api.pb.h"
 
@@ -22,9 +24,8 @@ double Since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-http::Response Json(const google::protobuf::Message& m) {
-  return http::Response{200, json::ToJson(m, json::Names::kCamel) + "\n"};
-}
+// The longest Idempotency-Key accepted (a UUID is 36).
+constexpr size_t kMaxIdempotencyKey = 255;
 
 }  // namespace
 
@@ -44,7 +45,8 @@ absl::Status OrderService::Start() {
   client.broker = options_.broker;
   client.client_id = absl::StrCat("order-service:", options_.port);
   producer_ = std::make_unique<TransactionProducer>(
-      client, contract::kOrderProducerGroup, [this](const CheckRequest& c) { return AnswerCheck(c); });
+      client, contract::kOrderProducerGroup,
+      [this](const CheckRequest& c) { return AnswerCheck(c); });
   if (absl::Status s = producer_->Start(std::chrono::seconds(5)); !s.ok()) {
     std::fprintf(stderr, "order-service: %s; retrying in the background\n", s.ToString().c_str());
   }
@@ -52,9 +54,11 @@ absl::Status OrderService::Start() {
     OnOutcome(std::move(d), std::move(done));
   };
   rollback_consumer_ = std::make_unique<Consumer>(
-      ConsumerOptions{client, contract::kRollbackTopic, contract::kOrderOutcomeGroup, 512}, Consumer::AsyncHandler(handler));
+      ConsumerOptions{client, contract::kRollbackTopic, contract::kOrderOutcomeGroup, 512},
+      Consumer::AsyncHandler(handler));
   confirm_consumer_ = std::make_unique<Consumer>(
-      ConsumerOptions{client, contract::kConfirmTopic, contract::kOrderOutcomeGroup, 512}, Consumer::AsyncHandler(handler));
+      ConsumerOptions{client, contract::kConfirmTopic, contract::kOrderOutcomeGroup, 512},
+      Consumer::AsyncHandler(handler));
   (void)rollback_consumer_->Start(std::chrono::milliseconds(0));
   (void)confirm_consumer_->Start(std::chrono::milliseconds(0));
 
@@ -68,9 +72,8 @@ absl::Status OrderService::Start() {
   http_->Route("GET", "/order/orders", [this](const http::Request& r, http::Responder done) {
     ListOrders(r, std::move(done));
   });
-  http_->Route("GET", "/healthz", [this](const http::Request&, http::Responder done) {
-    done(service::HealthResponse(producer_->connected()));
-  });
+  http_->Route("GET", "/healthz",
+               [this](const http::Request&, http::Responder done) { Health(std::move(done)); });
   http_->Route("GET", "/metrics",
                [this](const http::Request&, http::Responder done) { Metrics(std::move(done)); });
   return http_->Start();
@@ -88,18 +91,21 @@ void OrderService::Stop() {
 void OrderService::Submit(const http::Request& req, http::Responder respond) {
   const auto start = Clock::now();
   api::SubmitOrderRequest body;
-  if (absl::Status s = json::Parse(req.body, &body); !s.ok()) {
+  if (std::optional<http::Response> bad = Validate(req, &body)) {
     ++rejected_;
-    return respond(http::JsonError(400, "body is not a valid order: " + std::string(s.message())));
+    return respond(*std::move(bad));
   }
-  if (body.product_id() <= 0 || body.pay_count() <= 0) {
-    ++rejected_;
-    return respond(http::JsonError(400, "productId and payCount must be positive integers"));
-  }
-  if (body.pay_count() > options_.max_pay_count) {
-    ++rejected_;
-    return respond(http::JsonError(
-        400, absl::StrCat("payCount is over the maximum of ", options_.max_pay_count)));
+  const std::string key = req.Header("idempotency-key");
+  if (!key.empty()) {
+    // A repeat (a client retrying after a timeout): the original answer,
+    // and no second order. A repeat racing the original is caught by the
+    // key's UNIQUE index in StoreAndCommit.
+    absl::StatusOr<std::optional<api::OrderView>> original =
+        OrderRepository::FindByIdempotencyKey(*read_db_, key);
+    if (!original.ok()) {
+      return respond(http::JsonError(500, std::string(original.status().message())));
+    }
+    if (*original) return respond(Replay(**original, body));
   }
   auto order = std::make_shared<api::OrderView>();
   order->set_order_no(service::NewUuid());
@@ -120,37 +126,95 @@ void OrderService::Submit(const http::Request& req, http::Responder respond) {
 
   // 1. The half message: durable at the broker, invisible to stock.
   producer_->SendHalfAsync(
-      std::move(msg), order->tx_no(), [this, order, respond, start](absl::StatusOr<uint64_t> id) {
+      std::move(msg), order->tx_no(),
+      [this, order, key, body, respond, start](absl::StatusOr<uint64_t> id) {
         if (!id.ok()) {
           ++unavailable_;
           return respond(http::JsonError(503, "the broker cannot take the order right now: " +
                                                   std::string(id.status().message())));
         }
         CrashPoint(crash_points::kOrderHalfAckedBeforeLocalTx);
-        // 2. The local transaction: order PENDING + tx_log, one commit (batched).
-        order->set_create_time_ms(sql::NowMs());
-        order->set_update_time_ms(order->create_time_ms());
-        writer_->Submit(
-            [order](sql::Database& db) { return OrderRepository::InsertPendingOrder(db, *order); },
-            [this, order, id = *id, respond, start](absl::Status stored) {
-              if (stored.ok()) CrashPoint(crash_points::kOrderLocalTxCommittedBeforeEndTx);
-              // 3. Tell the broker. If this is lost, the check-back finds tx_log.
-              producer_->EndTxAsync(id, order->tx_no(),
-                                    stored.ok() ? TxOutcome::kCommit : TxOutcome::kRollback,
-                                    [](absl::StatusOr<EndTxResult>) {});
-              if (!stored.ok()) {
-                ++unavailable_;
-                return respond(
-                    http::JsonError(503, "order not stored: " + std::string(stored.message())));
-              }
-              ++submitted_;
-              submit_latency_.Observe(Since(start));
-              respond(http::Response{200, json::Object({{"orderNo", order->order_no()},
-                                                        {"txNo", order->tx_no()},
-                                                        {"status", contract::kPending}}) +
-                                              "\n"});
-            });
+        StoreAndCommit(order, *id, key, body, respond, start);
       });
+}
+
+void OrderService::StoreAndCommit(std::shared_ptr<api::OrderView> order, uint64_t id,
+                                  std::string key, api::SubmitOrderRequest body,
+                                  http::Responder respond, Clock::time_point start) {
+  // 2. The local transaction: order PENDING + tx_log, one commit (batched).
+  order->set_create_time_ms(sql::NowMs());
+  order->set_update_time_ms(order->create_time_ms());
+  auto original = std::make_shared<std::optional<api::OrderView>>();
+  writer_->Submit(
+      [order, key, original](sql::Database& db) {
+        absl::Status s = OrderRepository::InsertPendingOrder(db, *order, key);
+        if (absl::IsAlreadyExists(s)) {
+          absl::StatusOr<std::optional<api::OrderView>> found =
+              OrderRepository::FindByIdempotencyKey(db, key);
+          if (found.ok()) *original = *std::move(found);
+        }
+        return s;
+      },
+      [this, order, id, body, original, respond, start](absl::Status stored) {
+        db_health_.Record(stored);
+        if (stored.ok()) CrashPoint(crash_points::kOrderLocalTxCommittedBeforeEndTx);
+        // 3. Tell the broker. If this is lost, the check-back finds tx_log.
+        producer_->EndTxAsync(id, order->tx_no(),
+                              stored.ok() ? TxOutcome::kCommit : TxOutcome::kRollback,
+                              [](absl::StatusOr<EndTxResult>) {});
+        if (!stored.ok() && *original) return respond(Replay(**original, body));
+        if (!stored.ok()) {
+          ++unavailable_;
+          return respond(
+              http::JsonError(503, "order not stored: " + std::string(stored.message())));
+        }
+        ++submitted_;
+        submit_latency_.Observe(Since(start));
+        respond(http::Response{200, json::Object({{"orderNo", order->order_no()},
+                                                  {"txNo", order->tx_no()},
+                                                  {"status", contract::kPending}}) +
+                                        "\n"});
+      });
+}
+
+std::optional<http::Response> OrderService::Validate(const http::Request& req,
+                                                     api::SubmitOrderRequest* body) const {
+  if (absl::Status s = json::ParseRequest(req.body, body); !s.ok()) {
+    return http::JsonError(400, "body is not a valid order: " + std::string(s.message()));
+  }
+  if (absl::Status s = service::CheckId("productId", body->product_id()); !s.ok()) {
+    return http::JsonError(400, std::string(s.message()));
+  }
+  if (body->pay_count() <= 0 || body->pay_count() > options_.max_pay_count) {
+    return http::JsonError(
+        400, absl::StrCat("payCount must be an integer from 1 to ", options_.max_pay_count));
+  }
+  if (auto it = req.headers.find("idempotency-key"); it != req.headers.end()) {
+    const std::string& key = it->second;
+    const bool visible =
+        std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    if (key.empty() || key.size() > kMaxIdempotencyKey || !visible) {
+      return http::JsonError(400, absl::StrCat("Idempotency-Key must be 1 to ", kMaxIdempotencyKey,
+                                               " visible ASCII characters"));
+    }
+  }
+  return std::nullopt;
+}
+
+http::Response OrderService::Replay(const api::OrderView& original,
+                                    const api::SubmitOrderRequest& body) {
+  if (original.product_id() != body.product_id() || original.pay_count() != body.pay_count()) {
+    ++rejected_;
+    return http::JsonError(
+        422, absl::StrCat("this Idempotency-Key was used for another order (", original.order_no(),
+                          ": productId ", original.product_id(), ", payCount ",
+                          original.pay_count(), ")"));
+  }
+  ++replayed_;
+  return http::Response{200, json::Object({{"orderNo", original.order_no()},
+                                           {"txNo", original.tx_no()},
+                                           {"status", original.status()}}) +
+                                 "\n"};
 }
 
 TxOutcome OrderService::AnswerCheck(const CheckRequest& check) {
@@ -172,86 +236,58 @@ TxOutcome OrderService::AnswerCheck(const CheckRequest& check) {
 }
 
 void OrderService::OnOutcome(Delivery d, std::function<void(ConsumeResult)> done) {
+  // Nothing in a message may crash or loop the consumer: what can never be
+  // processed is dead-lettered (service/poison.h).
   const auto start = Clock::now();
   events::StockOutcome outcome;
-  if (!outcome.ParseFromString(d.message.body) || outcome.order_no().empty()) {
-    std::fprintf(stderr, "order-service: dropping malformed outcome message %llu\n",
-                 static_cast<unsigned long long>(d.message_id));
-    return done(ConsumeResult::Success());  // retrying cannot fix it
+  if (!outcome.ParseFromString(d.message.body)) {
+    return done(poison_.Reject(d, service::PoisonReason::kUnparsable, "not a StockOutcome"));
+  }
+  if (outcome.order_no().empty() || outcome.tx_no().empty()) {
+    return done(poison_.Reject(d, service::PoisonReason::kMissingField,
+                               "a StockOutcome needs orderNo and txNo"));
   }
   const bool confirmed = outcome.outcome() == events::STOCK_DEDUCTED;
   const std::optional<std::string_view> cancel_reason = contract::CancelReason(outcome.outcome());
   if (!confirmed && !cancel_reason) {
-    std::fprintf(stderr, "order-service: dropping outcome message %llu with unknown outcome %d\n",
-                 static_cast<unsigned long long>(d.message_id), static_cast<int>(outcome.outcome()));
-    return done(ConsumeResult::Success());  // retrying cannot fix it
+    return done(poison_.Reject(
+        d, service::PoisonReason::kUnknownEnum,
+        absl::StrCat("order ", outcome.order_no(), ": outcome ",
+                     static_cast<int>(outcome.outcome()), " is not one this build knows")));
   }
   const std::string reason(cancel_reason.value_or(""));
+  auto applied = std::make_shared<OrderRepository::Applied>();
+  auto delivery = std::make_shared<Delivery>(std::move(d));
   writer_->Submit(
-      [outcome, confirmed, reason](sql::Database& db) {
-        return OrderRepository::ApplyOutcome(db, outcome.order_no(), confirmed, reason).status();
+      [outcome, confirmed, reason, applied](sql::Database& db) {
+        absl::StatusOr<OrderRepository::Applied> r = OrderRepository::ApplyOutcome(
+            db, outcome.order_no(), outcome.tx_no(), confirmed, reason);
+        if (!r.ok()) return r.status();
+        *applied = *r;
+        return absl::OkStatus();
       },
-      [this, done, start](absl::Status s) {
-        if (!s.ok()) return done(ConsumeResult::RetryLater(200));
+      [this, delivery, applied, done, start, order_no = outcome.order_no()](absl::Status s) {
+        if (!s.ok()) return done(Failed(*delivery, s));
+        db_health_.Record(s);
+        if (*applied == OrderRepository::Applied::kNoSuchOrder) {
+          return done(poison_.Reject(*delivery, service::PoisonReason::kUnknownOrder,
+                                     absl::StrCat("no order ", order_no, " with this txNo")));
+        }
         ++outcomes_;
         outcome_latency_.Observe(Since(start));
         done(ConsumeResult::Success());  // acked only after the commit
       });
 }
 
-void OrderService::GetOrder(const http::Request& req, http::Responder respond) {
-  const std::string order_no = req.path.substr(std::string("/order/orders/").size());
-  absl::StatusOr<std::optional<api::OrderView>> o = OrderRepository::Find(*read_db_, order_no);
-  if (!o.ok()) return respond(http::JsonError(500, std::string(o.status().message())));
-  if (!*o) return respond(http::JsonError(404, "no order " + order_no));
-  respond(Json(**o));
-}
-
-void OrderService::ListOrders(const http::Request& req, http::Responder respond) {
-  std::string status;
-  if (auto it = req.query.find("status"); it != req.query.end()) status = it->second;
-  if (!status.empty() && !contract::IsOrderStatus(status)) {
-    return respond(http::JsonError(400, "status must be PENDING, CONFIRMED or CANCELLED"));
+ConsumeResult OrderService::Failed(const Delivery& d, const absl::Status& s) {
+  if (db_health_.Record(s)) {
+    // The database, not the message: give it back without spending an attempt.
+    ++outcomes_unavailable_;
+    return ConsumeResult::Unavailable(db_health_.RetryDelayMs());
   }
-  int limit = 100;
-  if (auto it = req.query.find("limit"); it != req.query.end()) {
-    if (!absl::SimpleAtoi(it->second, &limit) || limit < 1 || limit > 100'000) {
-      return respond(http::JsonError(400, "limit must be 1-100000"));
-    }
-  }
-  absl::StatusOr<std::vector<api::OrderView>> list =
-      OrderRepository::List(*read_db_, status, limit);
-  if (!list.ok()) return respond(http::JsonError(500, std::string(list.status().message())));
-  api::OrderList out;
-  for (auto& o : *list) *out.add_orders() = std::move(o);
-  respond(Json(out));
-}
-
-void OrderService::Metrics(http::Responder respond) {
-  base::PrometheusWriter w;
-  absl::StatusOr<std::map<std::string, int64_t>> counts = OrderRepository::CountByStatus(*read_db_);
-  w.Family("txmsg_orders", "gauge", "Orders by status.");
-  if (counts.ok()) {
-    for (const auto& [status, n] : *counts) {
-      w.Sample("txmsg_orders", absl::StrCat("{status=\"", status, "\"}"), static_cast<uint64_t>(n));
-    }
-  }
-  w.Metric("txmsg_orders_submitted_total", "counter", "Orders accepted (HTTP 200).",
-           submitted_.load());
-  w.Metric("txmsg_orders_rejected_total", "counter", "Orders refused as bad input (400).",
-           rejected_.load());
-  w.Metric("txmsg_orders_unavailable_total", "counter",
-           "Orders refused because the broker or database could not take them (503).",
-           unavailable_.load());
-  w.Metric("txmsg_messages_handled_total", "counter", "Stock outcome messages applied.",
-           outcomes_.load());
-  w.Family("txmsg_checks_answered_total", "counter", "Check-backs answered.");
-  w.Sample("txmsg_checks_answered_total", "{outcome=\"commit\"}", checks_commit_.load());
-  w.Sample("txmsg_checks_answered_total", "{outcome=\"rollback\"}", checks_rollback_.load());
-  w.Append(submit_latency_.Render("txmsg_submit_seconds", "Order submission, request to answer."));
-  w.Append(outcome_latency_.Render("txmsg_outcome_handler_seconds",
-                                   "Outcome message, receipt to commit."));
-  respond(http::Response{200, w.text(), "text/plain; version=0.0.4"});
+  log_.Log("not-applied", absl::StrCat("order-service: outcome message ", d.message_id,
+                                       " not applied: ", base::EscapeForLog(s.ToString())));
+  return ConsumeResult::RetryLater(200);
 }
 
 }  // namespace txmsg::order

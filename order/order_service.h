@@ -6,17 +6,22 @@
 #define TXMSG_ORDER_ORDER_SERVICE_H_
 
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
-#include "service/http/http_server.h"
 #include "base/prometheus.h"
 #include "service/contract.h"
-#include "service/service_util.h"
 #include "service/db/batch_writer.h"
 #include "service/db/database.h"
+#include "service/db/database_health.h"
+#include "service/http/http_server.h"
+#include "service/poison.h"
+#include "service/service_util.h"
 #include "txmsg/consumer.h"
+#include "txmsg/http_api.pb.h"
 #include "txmsg/producer.h"
 
 namespace txmsg::order {
@@ -45,11 +50,23 @@ class OrderService {
 
  private:
   void Submit(const http::Request& req, http::Responder respond);
+  // Checks a submitOrder request; the error answer, or nullopt if it is fine.
+  std::optional<http::Response> Validate(const http::Request& req,
+                                         api::SubmitOrderRequest* body) const;
+  // Answers a repeat of the order stored under an Idempotency-Key.
+  http::Response Replay(const api::OrderView& original, const api::SubmitOrderRequest& body);
+  // Stores the order (step 2) for the half message `id` and ends its transaction.
+  void StoreAndCommit(std::shared_ptr<api::OrderView> order, uint64_t id, std::string key,
+                      api::SubmitOrderRequest body, http::Responder respond,
+                      std::chrono::steady_clock::time_point start);
   void GetOrder(const http::Request& req, http::Responder respond);
   void ListOrders(const http::Request& req, http::Responder respond);
+  void Health(http::Responder respond);
   void Metrics(http::Responder respond);
   TxOutcome AnswerCheck(const CheckRequest& check);
   void OnOutcome(Delivery d, std::function<void(ConsumeResult)> done);
+  // The result for an outcome whose local transaction failed with `s`.
+  ConsumeResult Failed(const Delivery& d, const absl::Status& s);
 
   const OrderServiceOptions options_;
   std::unique_ptr<sql::Database> write_db_;
@@ -66,8 +83,13 @@ class OrderService {
   std::atomic<uint64_t> outcomes_{0};
   std::atomic<uint64_t> checks_commit_{0};
   std::atomic<uint64_t> checks_rollback_{0};
+  std::atomic<uint64_t> replayed_{0};
+  std::atomic<uint64_t> outcomes_unavailable_{0};
   base::LatencyHistogram submit_latency_;
   base::LatencyHistogram outcome_latency_;
+  sql::DatabaseHealth db_health_{"order-service"};
+  service::PoisonMessages poison_{"order-service"};
+  base::LogLimiter log_;
 };
 
 }  // namespace txmsg::order

@@ -1,10 +1,12 @@
 #include "service/service_util.h"
 
+#include <cstdio>
 #include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "base/fd_limit.h"
 #include "proto/json/proto_json.h"
 
 namespace txmsg::service {
@@ -24,10 +26,31 @@ std::string NewUuid() {
                          b >> 48, b & 0xffffffffffffULL);
 }
 
-http::Response HealthResponse(bool broker_up) {
-  return http::Response{broker_up ? 200 : 503,
-                        json::Object({{"status", broker_up ? "ok" : "degraded"},
-                                      {"broker", broker_up ? "connected" : "disconnected"}}) +
+void RaiseFdLimitOrWarn(const char* service) {
+  absl::StatusOr<base::FdLimit> limit = base::RaiseFdLimit();
+  if (!limit.ok()) {
+    std::fprintf(stderr, "%s: %s\n", service, std::string(limit.status().message()).c_str());
+  }
+}
+
+BrokerState BrokerStateOf(bool ready, bool responsive) {
+  if (!ready) return BrokerState::kDisconnected;
+  return responsive ? BrokerState::kConnected : BrokerState::kUnresponsive;
+}
+
+BrokerState Worst(BrokerState a, BrokerState b) {
+  return static_cast<int>(a) > static_cast<int>(b) ? a : b;
+}
+
+http::Response HealthResponse(BrokerState broker, bool database_available) {
+  const char* broker_text = broker == BrokerState::kConnected      ? "connected"
+                            : broker == BrokerState::kUnresponsive ? "unresponsive"
+                                                                   : "disconnected";
+  const bool ok = broker == BrokerState::kConnected && database_available;
+  return http::Response{ok ? 200 : 503,
+                        json::Object({{"status", ok ? "ok" : "degraded"},
+                                      {"broker", broker_text},
+                                      {"database", database_available ? "ok" : "unavailable"}}) +
                             "\n"};
 }
 

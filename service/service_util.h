@@ -11,9 +11,26 @@ namespace txmsg::service {
 // A random (version 4) UUID. Thread-safe.
 std::string NewUuid();
 
-// The answer to GET /healthz: 200 {"status":"ok","broker":"connected"} while
-// the service's broker clients are up, 503 "degraded"/"disconnected" if not.
-http::Response HealthResponse(bool broker_up);
+// Raises the soft descriptor limit to the hard one (base/fd_limit.h) and
+// says on stderr if that fails. Call at start, before any thread.
+void RaiseFdLimitOrWarn(const char* service);
+
+// How a service's broker clients see the broker.
+enum class BrokerState {
+  kConnected,     // connected (and subscribed), and the broker answers
+  kUnresponsive,  // connected, but requests and heartbeats go unanswered (frozen broker)
+  kDisconnected,  // not connected, or a consumer not subscribed
+};
+// One client's state: `ready` = connected (and, for a consumer, subscribed).
+BrokerState BrokerStateOf(bool ready, bool responsive);
+// The worse of two clients' states.
+BrokerState Worst(BrokerState a, BrokerState b);
+
+// The answer to GET /healthz. 200 {"status":"ok","broker":"connected",
+// "database":"ok"} when everything works; otherwise 503 with status
+// "degraded" and what is down: broker "disconnected" or "unresponsive",
+// database "unavailable". Fields always in this order.
+http::Response HealthResponse(BrokerState broker, bool database_available);
 
 }  // namespace txmsg::service
 

@@ -2,8 +2,6 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
 #include "base/flags.h"
 #include "base/signals.h"
 #include "stock/stock_service.h"
@@ -15,7 +13,8 @@ ABSL_FLAG(std::string, broker, "127.0.0.1:9876", "broker address HOST:PORT");
 ABSL_FLAG(std::string, db, "./stock.db", "SQLite database file (created if missing)");
 ABSL_FLAG(std::string, seed_stock, "",
           "products to create at start: PRODUCT:UNITS[,...], e.g. 1:100,2:50 (existing products "
-          "keep their stock; PUT /stock/products/{id} changes it)");
+          "keep their stock; PUT /stock/products/{id} changes it); PRODUCT 1-9007199254740991, "
+          "UNITS 0-2000000000");
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args = txmsg::base::ParseFlags(
@@ -36,19 +35,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "stock-service: --port must be 0-65535\n");
     return 2;
   }
-  for (absl::string_view item :
-       absl::StrSplit(absl::GetFlag(FLAGS_seed_stock), ',', absl::SkipEmpty())) {
-    std::vector<std::string> parts = absl::StrSplit(item, ':');
-    int64_t product = 0, units = -1;
-    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &product) ||
-        !absl::SimpleAtoi(parts[1], &units) || product <= 0 || units < 0) {
-      std::fprintf(stderr,
-                   "stock-service: --seed_stock wants PRODUCT:UNITS pairs like 1:100, not '%s'\n",
-                   std::string(item).c_str());
-      return 2;
-    }
-    o.seed_stock[product] = units;
+  absl::StatusOr<std::map<int64_t, int64_t>> seed =
+      txmsg::stock::StockService::ParseSeedStock(absl::GetFlag(FLAGS_seed_stock));
+  if (!seed.ok()) {
+    std::fprintf(stderr, "stock-service: %s\n", std::string(seed.status().message()).c_str());
+    return 2;
   }
+  o.seed_stock = *std::move(seed);
+  txmsg::service::RaiseFdLimitOrWarn("stock-service");
   if (absl::StatusOr<txmsg::BrokerAddress> a =
           txmsg::ParseBrokerAddress(absl::GetFlag(FLAGS_broker));
       !a.ok()) {

@@ -1,7 +1,7 @@
 #include "stock/stock_repository.h"
 
-#include "service/db/tx_log.h"
 #include "base/crash_point.h"
+#include "service/db/tx_log.h"
 
 namespace txmsg::stock {
 

@@ -6,10 +6,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "proto/json/proto_json.h"
-#include "stock/stock_repository.h"
 #include "base/crash_point.h"
 #include "base/crash_points.h"
+#include "proto/json/proto_json.h"
+#include "service/api_limits.h"
+#include "stock/stock_repository.h"
 #include "txmsg/http_api.pb.h"
 
 namespace txmsg::stock {
@@ -36,12 +37,14 @@ absl::Status StockService::Start() {
   client.broker = options_.broker;
   client.client_id = absl::StrCat("stock-service:", options_.port);
   producer_ = std::make_unique<TransactionProducer>(
-      client, contract::kStockProducerGroup, [this](const CheckRequest& c) { return AnswerCheck(c); });
+      client, contract::kStockProducerGroup,
+      [this](const CheckRequest& c) { return AnswerCheck(c); });
   if (absl::Status s = producer_->Start(std::chrono::seconds(5)); !s.ok()) {
     std::fprintf(stderr, "stock-service: %s; retrying in the background\n", s.ToString().c_str());
   }
   consumer_ = std::make_unique<Consumer>(
-      ConsumerOptions{client, contract::kOrderTopic, contract::kStockConsumerGroup, options_.max_unacked},
+      ConsumerOptions{client, contract::kOrderTopic, contract::kStockConsumerGroup,
+                      options_.max_unacked},
       Consumer::AsyncHandler([this](Delivery d, std::function<void(ConsumeResult)> done) {
         OnOrder(std::move(d), std::move(done));
       }));
@@ -54,9 +57,8 @@ absl::Status StockService::Start() {
   http_->Route("PUT", "/stock/products/", [this](const http::Request& r, http::Responder done) {
     PutProduct(r, std::move(done));
   });
-  http_->Route("GET", "/healthz", [this](const http::Request&, http::Responder done) {
-    done(service::HealthResponse(producer_->connected() && consumer_->subscribed()));
-  });
+  http_->Route("GET", "/healthz",
+               [this](const http::Request&, http::Responder done) { Health(std::move(done)); });
   http_->Route("GET", "/metrics",
                [this](const http::Request&, http::Responder done) { Metrics(std::move(done)); });
   return http_->Start();
@@ -71,12 +73,21 @@ void StockService::Stop() {
 }
 
 void StockService::OnOrder(Delivery d, std::function<void(ConsumeResult)> done) {
+  // Nothing in a message may crash or loop the consumer: what can never be
+  // processed is dead-lettered (service/poison.h).
   auto order = std::make_shared<events::OrderPlaced>();
-  if (!order->ParseFromString(d.message.body) || order->tx_no().empty() ||
-      order->pay_count() <= 0) {
-    std::fprintf(stderr, "stock-service: dropping malformed order message %llu\n",
-                 static_cast<unsigned long long>(d.message_id));
-    return done(ConsumeResult::Success());  // redelivering cannot fix it
+  if (!order->ParseFromString(d.message.body)) {
+    return done(poison_.Reject(d, service::PoisonReason::kUnparsable, "not an OrderPlaced"));
+  }
+  if (order->tx_no().empty() || order->order_no().empty()) {
+    return done(poison_.Reject(d, service::PoisonReason::kMissingField,
+                               "an OrderPlaced needs txNo and orderNo"));
+  }
+  if (order->pay_count() <= 0 || !service::CheckId("productId", order->product_id()).ok()) {
+    return done(
+        poison_.Reject(d, service::PoisonReason::kInvalidValue,
+                       absl::StrCat("order ", order->order_no(), ": productId ",
+                                    order->product_id(), ", payCount ", order->pay_count())));
   }
   if (TestMutation("ack_before_commit")) {
     // Broken on purpose (a fault-suite control): ack at once, do the work a
@@ -105,12 +116,9 @@ void StockService::Process(std::shared_ptr<events::OrderPlaced> order,
         *outcome = *std::move(r);
         return absl::OkStatus();
       },
-      [this, outcome, fresh, done, start](absl::Status s) {
-        if (!s.ok()) {
-          std::fprintf(stderr, "stock-service: order %s not applied: %s\n",
-                       outcome->tx_no().c_str(), s.ToString().c_str());
-          return done(ConsumeResult::RetryLater(500));
-        }
+      [this, order, outcome, fresh, done, start](absl::Status s) {
+        if (!s.ok()) return done(Failed(*order, s));
+        db_health_.Record(s);
         ++handled_;
         if (!*fresh) ++republished_;
         if (*fresh) ++(outcome->outcome() == events::STOCK_DEDUCTED ? deducted_ : refused_);
@@ -122,15 +130,32 @@ void StockService::Process(std::shared_ptr<events::OrderPlaced> order,
       });
 }
 
+ConsumeResult StockService::Failed(const events::OrderPlaced& order, const absl::Status& s) {
+  if (db_health_.Record(s)) {
+    // The database, not the order: give it back without spending an attempt.
+    ++unavailable_;
+    return ConsumeResult::Unavailable(db_health_.RetryDelayMs());
+  }
+  log_.Log("not-applied", absl::StrCat("stock-service: order ", base::EscapeForLog(order.tx_no()),
+                                       " not applied: ", base::EscapeForLog(s.ToString())));
+  return ConsumeResult::RetryLater(500);
+}
+
 void StockService::Publish(const events::StockOutcome& outcome,
                            std::function<void(ConsumeResult)> done) {
   Message m;
-  m.topic = outcome.outcome() == events::STOCK_DEDUCTED ? contract::kConfirmTopic : contract::kRollbackTopic;
+  m.topic = outcome.outcome() == events::STOCK_DEDUCTED ? contract::kConfirmTopic
+                                                        : contract::kRollbackTopic;
   m.key = outcome.order_no();
   m.body = outcome.SerializeAsString();
   const std::string tx_id = contract::kOutcomeTxPrefix + outcome.tx_no();
   producer_->SendHalfAsync(std::move(m), tx_id, [this, tx_id, done](absl::StatusOr<uint64_t> id) {
-    if (!id.ok()) return done(ConsumeResult::RetryLater(500));  // the order comes again
+    // The broker cannot take the outcome now: the order comes again (and
+    // republishes the stored outcome) without spending an attempt.
+    if (!id.ok()) {
+      ++unavailable_;
+      return done(ConsumeResult::Unavailable(500));
+    }
     // The local transaction already committed (tx_log has it): commit. If
     // this EndTx is lost, the check-back finds tx_log and commits.
     producer_->EndTxAsync(*id, tx_id, TxOutcome::kCommit, [done](absl::StatusOr<EndTxResult>) {
@@ -154,64 +179,6 @@ TxOutcome StockService::AnswerCheck(const CheckRequest& check) {
   if (!s.ok()) return TxOutcome::kUnknown;
   // The outcome is only ever published after its tx_log row committed.
   return found ? TxOutcome::kCommit : TxOutcome::kRollback;
-}
-
-namespace {
-bool ProductId(const http::Request& req, int64_t* id) {
-  return absl::SimpleAtoi(req.path.substr(std::string("/stock/products/").size()), id) && *id > 0;
-}
-
-}  // namespace
-
-void StockService::GetProduct(const http::Request& req, http::Responder respond) {
-  int64_t id;
-  if (!ProductId(req, &id))
-    return respond(http::JsonError(400, "product id must be a positive integer"));
-  absl::StatusOr<std::optional<int64_t>> total = StockRepository::GetStock(*read_db_, id);
-  if (!total.ok()) return respond(http::JsonError(500, std::string(total.status().message())));
-  if (!*total) return respond(http::JsonError(404, absl::StrCat("no product ", id)));
-  api::ProductView v;
-  v.set_product_id(id);
-  v.set_total_count(**total);
-  respond(http::Response{200, json::ToJson(v, json::Names::kCamel) + "\n"});
-}
-
-void StockService::PutProduct(const http::Request& req, http::Responder respond) {
-  int64_t id;
-  if (!ProductId(req, &id))
-    return respond(http::JsonError(400, "product id must be a positive integer"));
-  api::SetStockRequest body;
-  if (absl::Status s = json::Parse(req.body, &body); !s.ok()) {
-    return respond(http::JsonError(400, "body is not valid: " + std::string(s.message())));
-  }
-  if (body.total_count() < 0 || body.total_count() > 2'000'000'000) {
-    return respond(http::JsonError(400, "totalCount must be 0-2000000000"));
-  }
-  const int64_t total = body.total_count();
-  writer_->Submit(
-      [id, total](sql::Database& db) { return StockRepository::SetStock(db, id, total); },
-      [id, total, respond](absl::Status s) {
-        if (!s.ok()) return respond(http::JsonError(503, std::string(s.message())));
-        api::ProductView v;
-        v.set_product_id(id);
-        v.set_total_count(total);
-        respond(http::Response{200, json::ToJson(v, json::Names::kCamel) + "\n"});
-      });
-}
-
-void StockService::Metrics(http::Responder respond) {
-  base::PrometheusWriter w;
-  w.Metric("txmsg_messages_handled_total", "counter", "Order messages applied.", handled_.load());
-  w.Metric("txmsg_stock_deducted_total", "counter", "Orders whose stock was deducted.",
-           deducted_.load());
-  w.Metric("txmsg_stock_refused_total", "counter",
-           "Orders refused (insufficient stock or unknown product).", refused_.load());
-  w.Metric("txmsg_stock_republished_total", "counter",
-           "Redelivered orders whose stored outcome was published again.", republished_.load());
-  w.Metric("txmsg_checks_answered_total", "counter", "Check-backs answered.", checks_.load());
-  w.Append(handler_latency_.Render("txmsg_order_handler_seconds",
-                                   "Order message, receipt to commit."));
-  respond(http::Response{200, w.text(), "text/plain; version=0.0.4"});
 }
 
 }  // namespace txmsg::stock

@@ -11,12 +11,14 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "service/http/http_server.h"
 #include "base/prometheus.h"
 #include "service/contract.h"
-#include "service/service_util.h"
 #include "service/db/batch_writer.h"
 #include "service/db/database.h"
+#include "service/db/database_health.h"
+#include "service/http/http_server.h"
+#include "service/poison.h"
+#include "service/service_util.h"
 #include "txmsg/consumer.h"
 #include "txmsg/events.pb.h"
 #include "txmsg/producer.h"
@@ -34,6 +36,14 @@ struct StockServiceOptions {
 
 class StockService {
  public:
+  // The most units one product may hold (PUT and --seed_stock alike).
+  static constexpr int64_t kMaxTotalCount = 2'000'000'000;
+  // OK for 0..kMaxTotalCount; INVALID_ARGUMENT otherwise.
+  [[nodiscard]] static absl::Status CheckTotalCount(int64_t units);
+  // --seed_stock's value, PRODUCT:UNITS[,...], checked as PUT checks them.
+  [[nodiscard]] static absl::StatusOr<std::map<int64_t, int64_t>> ParseSeedStock(
+      const std::string& flag);
+
   explicit StockService(StockServiceOptions options);
   ~StockService();
   StockService(const StockService&) = delete;
@@ -48,9 +58,12 @@ class StockService {
   // Deducts (batched) and publishes the outcome; `done` acks the order.
   void Process(std::shared_ptr<events::OrderPlaced> order, std::function<void(ConsumeResult)> done);
   void Publish(const events::StockOutcome& outcome, std::function<void(ConsumeResult)> done);
+  // The result for an order whose local transaction failed with `s`.
+  ConsumeResult Failed(const events::OrderPlaced& order, const absl::Status& s);
   TxOutcome AnswerCheck(const CheckRequest& check);
   void GetProduct(const http::Request& req, http::Responder respond);
   void PutProduct(const http::Request& req, http::Responder respond);
+  void Health(http::Responder respond);
   void Metrics(http::Responder respond);
 
   const StockServiceOptions options_;
@@ -66,7 +79,11 @@ class StockService {
   std::atomic<uint64_t> refused_{0};
   std::atomic<uint64_t> republished_{0};
   std::atomic<uint64_t> checks_{0};
+  std::atomic<uint64_t> unavailable_{0};
   base::LatencyHistogram handler_latency_;
+  sql::DatabaseHealth db_health_{"stock-service"};
+  service::PoisonMessages poison_{"stock-service"};
+  base::LogLimiter log_;
 };
 
 }  // namespace txmsg::stock

@@ -227,7 +227,9 @@ void BrokerCore::HandleNack(PeerState& ps, const wire::Frame& f) {
   }
   GroupTopic& gt = *found;
   const uint64_t delay = std::min<uint64_t>(req.delay_ms(), 24ull * 3600 * 1000);
-  std::optional<DeliveryQueue::Failure> failure = gt.queue.Nack(req.message_id(), delay, clock_());
+  std::optional<DeliveryQueue::Failure> failure =
+      gt.queue.Nack(req.message_id(), delay, clock_(),
+                    DeliveryQueue::NackKindFor(req.dead_letter(), req.consumer_unavailable()));
   if (failure) {
     ++metrics_.nacked;
     ApplyFailures(gt, {{req.message_id(), *failure}});

@@ -85,7 +85,7 @@ void MetricsServer::DoAccept() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
     if (!ec) std::make_shared<MetricsConnection>(std::move(socket), render_)->Read();
-    if (ec && base::IsResourceExhaustion(ec.value())) {
+    if (ec && base::IsDescriptorExhaustion(ec.value())) {
       // Out of descriptors: wait for some to close rather than spin.
       accept_pause_.expires_after(std::chrono::milliseconds(100));
       accept_pause_.async_wait([this](const boost::system::error_code& wait_ec) {

@@ -3,7 +3,6 @@
 #include <boost/asio/write.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "base/clock.h"
 #include "base/fd_limit.h"
 #include "broker/core/event_log.h"
 #include "proto/frame_codec.h"
@@ -34,9 +33,9 @@ void Server::DoAccept() {
 }
 
 void Server::OnAcceptError(const boost::system::error_code& ec) {
-  const bool exhausted = base::IsResourceExhaustion(ec.value());
+  const bool exhausted = base::IsDescriptorExhaustion(ec.value());
   uint64_t suppressed = 0;
-  if (accept_error_log_.Allow(base::MonotonicMillis(), &suppressed)) {
+  if (limiter_.Allow("accept", std::chrono::steady_clock::now(), &suppressed)) {
     LogEvent("accept failed: ", ec.message(), exhausted ? " (pausing accepts briefly)" : "",
              suppressed > 0 ? absl::StrCat(" [", suppressed, " more since the last report]") : "");
   }
@@ -82,7 +81,7 @@ void Server::OnAccept(tcp::socket socket) {
 void Server::Refuse(tcp::socket socket, const std::string& why) {
   core_.CountRefusedConnection();
   uint64_t suppressed = 0;
-  if (refusal_log_.Allow(base::MonotonicMillis(), &suppressed)) {
+  if (limiter_.Allow("refusal", std::chrono::steady_clock::now(), &suppressed)) {
     LogEvent("refused a connection: ", why, ", ", sessions_.size(), " open",
              suppressed > 0 ? absl::StrCat(" [", suppressed, " more since the last report]") : "");
   }

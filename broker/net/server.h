@@ -20,7 +20,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "absl/status/status.h"
-#include "base/log_throttle.h"
+#include "base/log_limiter.h"
 #include "broker/core/broker_core.h"
 #include "broker/net/session.h"
 
@@ -61,8 +61,7 @@ class Server {
   const ServerOptions options_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer accept_pause_;
-  base::LogThrottle accept_error_log_;
-  base::LogThrottle refusal_log_;
+  base::LogLimiter limiter_{std::chrono::seconds(5)};  // accept errors, refusals
   std::set<std::shared_ptr<Session>> sessions_;
   std::map<std::string, size_t> per_source_;  // open sessions by remote address
   uint64_t next_id_ = 1;

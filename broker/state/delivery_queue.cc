@@ -62,12 +62,25 @@ DeliveryQueue::Failure DeliveryQueue::Fail(uint64_t id, const InFlight& f, uint6
 }
 
 std::optional<DeliveryQueue::Failure> DeliveryQueue::Nack(uint64_t id, uint64_t delay_ms,
-                                                          uint64_t now_ms) {
+                                                          uint64_t now_ms, NackKind kind) {
   auto it = inflight_.find(id);
   if (it == inflight_.end()) return std::nullopt;
   const InFlight f = it->second;
   inflight_.erase(it);
-  return Fail(id, f, now_ms + (delay_ms > 0 ? delay_ms : BackoffMs(f.attempt)), now_ms);
+  if (kind == NackKind::kDeadLetter) {
+    dlq_[id] = DlqEntry{f.attempt, now_ms};
+    return Failure{f.consumer, f.attempt, /*dead_lettered=*/true};
+  }
+  const uint64_t delay =
+      std::min(delay_ms > 0 ? delay_ms : BackoffMs(f.attempt), options_->backoff_max_ms);
+  if (kind == NackKind::kUnavailable) {
+    // Not an attempt: the next delivery is made as if this one never was.
+    const uint32_t counted = f.attempt - 1;
+    retry_.emplace(now_ms + delay, id);
+    waiting_[id] = Waiting{now_ms + delay, counted};
+    return Failure{f.consumer, counted, /*dead_lettered=*/false};
+  }
+  return Fail(id, f, now_ms + delay, now_ms);
 }
 
 std::vector<std::pair<uint64_t, DeliveryQueue::Failure>> DeliveryQueue::Expire(uint64_t now_ms) {

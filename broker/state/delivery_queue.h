@@ -27,9 +27,12 @@ struct DeliveryOptions {
   // An unacked delivery is given up (and redelivered) after this long.
   uint64_t ack_timeout_ms = 30'000;
   // Delay before the redelivery after a nack without a delay of its own:
-  // doubles with each attempt, capped at backoff_max_ms.
+  // doubles with each attempt, capped at backoff_max_ms (1 s, 2 s, ... 512 s,
+  // then 10 min: the 16 attempts span more than an hour, so a consumer that
+  // fails for minutes does not dead-letter what it will process later). A
+  // nack's own delay is capped at backoff_max_ms too.
   uint64_t backoff_base_ms = 1'000;
-  uint64_t backoff_max_ms = 60'000;
+  uint64_t backoff_max_ms = 600'000;
 };
 
 class DeliveryQueue {
@@ -71,10 +74,26 @@ class DeliveryQueue {
   };
   AckResult Ack(uint64_t id);
 
-  // The consumer failed `id`: redeliver after `delay_ms` (0: the backoff),
-  // or dead-letter it when its attempts are used up. nullopt if `id` was not
-  // in flight.
-  std::optional<Failure> Nack(uint64_t id, uint64_t delay_ms, uint64_t now_ms);
+  // What a consumer's nack says (the Nack frame's flags).
+  enum class NackKind {
+    kFailed,       // this delivery failed: the attempt counts
+    kUnavailable,  // the consumer cannot work right now: the attempt does not count
+    kDeadLetter,   // the message can never be processed: to the DLQ now
+  };
+  static NackKind NackKindFor(bool dead_letter, bool consumer_unavailable) {
+    if (dead_letter) return NackKind::kDeadLetter;
+    return consumer_unavailable ? NackKind::kUnavailable : NackKind::kFailed;
+  }
+
+  // The consumer nacked `id`. kFailed: redeliver after `delay_ms` (0: the
+  // backoff for the attempt), or dead-letter it when its attempts are used
+  // up. kUnavailable: redeliver after the delay with the attempt given back
+  // (never dead-lettered; the redelivery carries the same attempt number;
+  // Failure::attempts is the count without it). kDeadLetter: into the DLQ
+  // now. The delay is capped at backoff_max_ms. nullopt if `id` was not in
+  // flight.
+  std::optional<Failure> Nack(uint64_t id, uint64_t delay_ms, uint64_t now_ms,
+                              NackKind kind = NackKind::kFailed);
 
   // Every in-flight delivery whose ack timeout has passed fails (and is
   // redelivered at once, or dead-lettered).

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include "absl/strings/str_cat.h"
+#include "service/db/test_faults.h"
 
 namespace txmsg::sql {
 namespace {
@@ -65,6 +66,7 @@ void Statement::Reset() {
 }
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path) {
+  InstallTestStorageFaults();  // nothing unless a test asked for it
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

@@ -5,10 +5,12 @@
 #include <boost/beast/http.hpp>
 #include <optional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "proto/json/proto_json.h"
+#include "base/fd_limit.h"
 #include "base/listen.h"
+#include "proto/json/proto_json.h"
 
 namespace txmsg::http {
 
@@ -99,6 +101,11 @@ class Server::Session : public std::enable_shared_from_this<Session> {
             eq == std::string_view::npos ? "" : UrlDecode(kv.substr(eq + 1));
       }
     }
+    for (const auto& field : msg) {
+      req.headers[absl::AsciiStrToLower(
+          absl::string_view(field.name_string().data(), field.name_string().size()))] =
+          std::string(field.value().data(), field.value().size());
+    }
     req.body = msg.body();
     auto self = shared_from_this();
     server_.Dispatch(req, [self](Response r) {
@@ -136,7 +143,11 @@ class Server::Session : public std::enable_shared_from_this<Session> {
 };
 
 Server::Server(std::string bind, uint16_t port, size_t max_body_bytes)
-    : bind_(std::move(bind)), port_(port), max_body_(max_body_bytes), acceptor_(io_) {}
+    : bind_(std::move(bind)),
+      port_(port),
+      max_body_(max_body_bytes),
+      acceptor_(io_),
+      accept_pause_(io_) {}
 
 Server::~Server() { Stop(); }
 
@@ -172,8 +183,24 @@ absl::Status Server::Start() {
 void Server::DoAccept() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) std::make_shared<Session>(std::move(socket), *this)->Read();
+    if (ec) return OnAcceptError(ec);
+    std::make_shared<Session>(std::move(socket), *this)->Read();
     DoAccept();
+  });
+}
+
+void Server::OnAcceptError(const boost::system::error_code& ec) {
+  // Out of descriptors (EMFILE), the connection stays in the backlog and
+  // the next accept fails at once: retrying without a pause spins a core
+  // and floods the log. Pause, and let open sessions finish meanwhile.
+  ++accept_failures_;
+  const bool exhausted = base::IsDescriptorExhaustion(ec.value());
+  const auto pause = exhausted ? std::chrono::milliseconds(100) : std::chrono::milliseconds(10);
+  log_.Log("accept", absl::StrCat("http: accept failed on port ", port_, ": ", ec.message(),
+                                  "; pausing ", pause.count(), " ms"));
+  accept_pause_.expires_after(pause);
+  accept_pause_.async_wait([this](const boost::system::error_code& wait_ec) {
+    if (!wait_ec) DoAccept();
   });
 }
 
@@ -182,6 +209,7 @@ void Server::Stop() {
   asio::post(io_, [this] {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
+    accept_pause_.cancel();
     io_.stop();
   });
   thread_.join();

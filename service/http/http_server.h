@@ -5,6 +5,7 @@
 #ifndef TXMSG_SERVICE_HTTP_HTTP_SERVER_H_
 #define TXMSG_SERVICE_HTTP_HTTP_SERVER_H_
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -14,8 +15,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "absl/status/status.h"
+#include "base/log_limiter.h"
 
 namespace txmsg::http {
 
@@ -23,7 +26,14 @@ struct Request {
   std::string method;  // "GET", "POST", ...
   std::string path;    // without the query
   std::map<std::string, std::string> query;
+  std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
+
+  // The header's value, or "" if the request has none.
+  std::string Header(const std::string& lower_case_name) const {
+    auto it = headers.find(lower_case_name);
+    return it == headers.end() ? "" : it->second;
+  }
 };
 
 struct Response {
@@ -36,7 +46,8 @@ struct Response {
 using Responder = std::function<void(Response)>;
 using Handler = std::function<void(const Request&, Responder)>;
 
-// {"error": message} with the given status.
+// {"error": message} with the given status; valid JSON whatever bytes the
+// message holds (it often quotes the request).
 Response JsonError(int status, const std::string& message);
 
 class Server {
@@ -51,10 +62,13 @@ class Server {
   [[nodiscard]] absl::Status Start();
   void Stop();
   uint16_t port() const { return port_; }
+  // accept() failures so far (out of descriptors, mostly). Thread-safe.
+  uint64_t accept_failures() const { return accept_failures_.load(); }
 
  private:
   class Session;
   void DoAccept();
+  void OnAcceptError(const boost::system::error_code& ec);
   void Dispatch(const Request& req, Responder respond) const;
 
   const std::string bind_;
@@ -68,6 +82,9 @@ class Server {
   std::vector<RouteEntry> routes_;
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer accept_pause_;
+  std::atomic<uint64_t> accept_failures_{0};
+  base::LogLimiter log_;
   std::thread thread_;
 };
 

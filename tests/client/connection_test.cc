@@ -5,6 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -88,6 +89,68 @@ TEST(BrokerConnectionTest, HelloAnsweredWithAnErrorStartsOverOnANewConnection) {
     conn.Stop();
   }
   ::shutdown(acceptor.native_handle(), SHUT_RDWR);  // wakes an accept still waiting
+  broker.join();
+}
+
+bool Eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 10s) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return cond();
+}
+
+// A broker that keeps the connection open but stops answering (SIGSTOP,
+// a wedged thread) is noticed by the heartbeat even when the client has
+// nothing to ask, and the client is responsive again once it answers.
+TEST(BrokerConnectionTest, ABrokerThatStopsAnsweringIsUnresponsiveUntilItAnswersAgain) {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  std::atomic<bool> answer{false};
+  std::atomic<int> pings{0};
+  std::thread broker([&] {
+    boost::system::error_code ec;
+    tcp::socket s = acceptor.accept(ec);
+    if (ec) return;
+    proto::FrameDecoder d(proto::kDefaultMaxFrameSize);
+    std::optional<wire::Frame> hello = ReadFrame(s, d);
+    ASSERT_TRUE(hello && hello->has_hello());
+    wire::Frame ok;
+    ok.set_correlation_id(hello->correlation_id());
+    ok.mutable_hello_ok()->set_version(wire::PROTOCOL_VERSION_1);
+    WriteFrame(s, ok);
+    while (std::optional<wire::Frame> f = ReadFrame(s, d)) {
+      if (!f->has_ping()) continue;
+      ++pings;
+      if (!answer) continue;  // frozen
+      wire::Frame pong;
+      pong.set_correlation_id(f->correlation_id());
+      pong.mutable_pong();
+      WriteFrame(s, pong);
+    }
+  });
+
+  ClientOptions options;
+  options.broker = "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+  options.heartbeat_interval = 50ms;
+  options.request_timeout = 300ms;
+  wire::Hello hello;
+  hello.set_version(wire::PROTOCOL_VERSION_1);
+  hello.set_role(wire::ROLE_CONSUMER);
+  {
+    internal::BrokerConnection conn(options, hello, {});
+    conn.Start();
+    ASSERT_OK(conn.WaitReady(10s));
+    EXPECT_TRUE(conn.responsive());
+    ASSERT_TRUE(Eventually([&] { return !conn.responsive(); })) << "a silent broker looks fine";
+    EXPECT_TRUE(conn.ready()) << "the connection itself is still up";
+    EXPECT_GE(pings.load(), 1);
+    answer = true;
+    ASSERT_TRUE(Eventually([&] { return conn.responsive(); }));
+    conn.Stop();
+  }
+  ::shutdown(acceptor.native_handle(), SHUT_RDWR);
   broker.join();
 }
 

@@ -3,85 +3,18 @@
 #include <sys/wait.h>
 
 #include <atomic>
-#include <map>
-#include <regex>
 #include <thread>
 
 #include "gtest/gtest.h"
-#include "tests/testutil/broker_process.h"
-#include "tests/testutil/service_process.h"
-#include "tests/testutil/temp_dir.h"
+#include "tests/services/system_fixture.h"
 
 namespace txmsg {
 namespace {
 
-using namespace std::chrono_literals;
 using testing::Http;
 using testing::HttpResult;
-using testing::ServiceProcess;
 using testing::WaitFor;
-
-std::string Field(const std::string& json, const std::string& name) {
-  std::smatch m;
-  const std::regex re("\"" + name + "\": *\"([^\"]*)\"");
-  return std::regex_search(json, m, re) ? m[1].str() : "";
-}
-
-int64_t Number(const std::string& json, const std::string& name) {
-  std::smatch m;
-  const std::regex re("\"" + name + "\": *(-?[0-9]+)");
-  return std::regex_search(json, m, re) ? std::stoll(m[1].str()) : -1;
-}
-
-int Count(const std::string& json, const std::string& needle) {
-  int n = 0;
-  for (size_t pos = json.find(needle); pos != std::string::npos; pos = json.find(needle, pos + 1))
-    ++n;
-  return n;
-}
-
-class SystemTest : public ::testing::Test {
- protected:
-  std::string File(const std::string& name) { return (run_dir_ ? *run_dir_ : tmp_).File(name); }
-  void StartAll(std::vector<std::string> broker_flags = {}, const std::string& seed = "1:50") {
-    broker_ = std::make_unique<testing::BrokerProcess>(File("broker"), std::move(broker_flags));
-    ASSERT_TRUE(broker_->Start());
-    order_ = std::make_unique<ServiceProcess>(std::vector<std::string>{
-        TXMSG_ORDER_BIN, "--broker=" + broker_->address(), "--db=" + File("order.db")});
-    stock_ = std::make_unique<ServiceProcess>(
-        std::vector<std::string>{TXMSG_STOCK_BIN, "--broker=" + broker_->address(),
-                                 "--db=" + File("stock.db"), "--seed_stock=" + seed});
-    ASSERT_TRUE(order_->Start());
-    ASSERT_TRUE(stock_->Start());
-  }
-  HttpResult Submit(int64_t product, int pay) {
-    return Http(order_->port(), "POST", "/order/submitOrder",
-                "{\"productId\": " + std::to_string(product) +
-                    ", \"payCount\": " + std::to_string(pay) + "}");
-  }
-  std::string Orders(const std::string& status = "") {
-    return Http(order_->port(), "GET",
-                "/order/orders?limit=100000" + (status.empty() ? "" : "&status=" + status))
-        .body;
-  }
-  int64_t Stock(int64_t product) {
-    return Number(Http(stock_->port(), "GET", "/stock/products/" + std::to_string(product)).body,
-                  "totalCount");
-  }
-  bool Settled(std::chrono::milliseconds timeout = 30s) {
-    return WaitFor([&] { return Count(Orders("PENDING"), "orderNo") == 0; }, timeout);
-  }
-  std::string OrderStatus(const std::string& order_no) {
-    return Field(Http(order_->port(), "GET", "/order/orders/" + order_no).body, "status");
-  }
-
-  testing::TempDir tmp_;
-  std::unique_ptr<testing::TempDir>
-      run_dir_;  // a fresh directory per run, when a test needs several
-  std::unique_ptr<testing::BrokerProcess> broker_;
-  std::unique_ptr<ServiceProcess> order_;
-  std::unique_ptr<ServiceProcess> stock_;
-};
+using namespace std::chrono_literals;
 
 TEST_F(SystemTest, ConcurrentOrdersNeverOversellAndEveryOrderSettles) {
   StartAll({}, "1:50,2:1000");

@@ -13,6 +13,12 @@ namespace txmsg::testing {
 
 HttpResult Http(uint16_t port, const std::string& method, const std::string& target,
                 const std::string& body) {
+  return Http(port, method, target, body, {});
+}
+
+HttpResult Http(uint16_t port, const std::string& method, const std::string& target,
+                const std::string& body,
+                const std::vector<std::pair<std::string, std::string>>& headers) {
   namespace beast = boost::beast;
   namespace http = beast::http;
   HttpResult out;
@@ -25,6 +31,7 @@ HttpResult Http(uint16_t port, const std::string& method, const std::string& tar
     http::request<http::string_body> req(http::string_to_verb(method), target, 11);
     req.set(http::field::host, "127.0.0.1");
     req.set(http::field::content_type, "application/json");
+    for (const auto& [name, value] : headers) req.set(name, value);
     req.body() = body;
     req.prepare_payload();
     http::write(stream, req);

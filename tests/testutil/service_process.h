@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/testutil/listening_process.h"
@@ -20,6 +21,10 @@ struct HttpResult {
 };
 HttpResult Http(uint16_t port, const std::string& method, const std::string& target,
                 const std::string& body = "");
+// The same with extra request headers (name, value).
+HttpResult Http(uint16_t port, const std::string& method, const std::string& target,
+                const std::string& body,
+                const std::vector<std::pair<std::string, std::string>>& headers);
 
 }  // namespace txmsg::testing
 

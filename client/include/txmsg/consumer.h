@@ -55,6 +55,8 @@ class Consumer {
   absl::Status Start(std::chrono::milliseconds wait = std::chrono::seconds(5));
   void Stop();
   bool subscribed() const;
+  // Connected, and the broker answers (see TransactionProducer::responsive).
+  bool responsive() const;
 
  private:
   std::shared_ptr<internal::ConsumerImpl> impl_;

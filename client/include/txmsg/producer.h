@@ -44,6 +44,10 @@ class TransactionProducer {
   // means not connected yet: the producer keeps trying.
   absl::Status Start(std::chrono::milliseconds wait = std::chrono::seconds(5));
   bool connected() const;
+  // Connected, and the broker answers: false while a connected broker
+  // leaves requests (or the heartbeat Ping) unanswered past the request
+  // timeout, e.g. a frozen broker. For health checks.
+  bool responsive() const;
 
   // Stores a half message; `done` gets its broker id once it is durable.
   void SendHalfAsync(Message message, std::string tx_id,

@@ -14,6 +14,11 @@ struct ClientOptions {
   std::string broker = "127.0.0.1:9876";  // HOST:PORT
   std::string client_id;                  // shown in broker logs and txmsgctl
   std::chrono::milliseconds request_timeout{5000};
+  // After this long without hearing from the broker, send it a Ping, so a
+  // broker that stops answering (frozen, partitioned) is noticed even when
+  // the client has nothing to ask: it counts as unresponsive once a request
+  // or Ping goes unanswered for request_timeout. 0: no pings.
+  std::chrono::milliseconds heartbeat_interval{1000};
   std::chrono::milliseconds reconnect_min{50};    // backoff after a lost connection...
   std::chrono::milliseconds reconnect_max{2000};  // ...doubling up to this
   uint32_t max_frame_size = 4u << 20;
@@ -56,12 +61,30 @@ struct Delivery {
   uint64_t commit_time_ms = 0;  // when it became deliverable
 };
 
-// What a consumer's handler decided.
+// What a consumer's handler decided. Three kinds of "not done" reach the
+// broker differently (docs/protocol.md, Nack):
+//   RetryLater   this delivery failed; the attempt counts, and after the
+//                broker's max_attempts the message goes to the group's DLQ.
+//   Unavailable  the consumer cannot work right now (its database is down):
+//                deliver again after the delay without counting an attempt,
+//                so an outage never dead-letters anything. Grow the delay
+//                while the outage lasts, and say so in your health check.
+//   DeadLetter   the message can never be processed (its body does not
+//                parse, it names something that does not exist): into the
+//                group's DLQ now, where an operator sees it.
+// The broker caps every delay at its largest backoff (10 minutes by default).
 struct ConsumeResult {
-  static ConsumeResult Success() { return {true, 0}; }
+  enum class Kind { kSuccess, kRetryLater, kUnavailable, kDeadLetter };
+
+  static ConsumeResult Success() { return {Kind::kSuccess, 0}; }
   // Deliver again later: after `delay_ms`, or the broker's backoff if 0.
-  static ConsumeResult RetryLater(uint32_t delay_ms = 0) { return {false, delay_ms}; }
-  bool success;
+  static ConsumeResult RetryLater(uint32_t delay_ms = 0) { return {Kind::kRetryLater, delay_ms}; }
+  static ConsumeResult Unavailable(uint32_t delay_ms) { return {Kind::kUnavailable, delay_ms}; }
+  static ConsumeResult DeadLetter() { return {Kind::kDeadLetter, 0}; }
+
+  bool success() const { return kind == Kind::kSuccess; }
+
+  Kind kind;
   uint32_t delay_ms;
 };
 

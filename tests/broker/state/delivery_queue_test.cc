@@ -92,6 +92,97 @@ TEST(DeliveryQueueTest, MessageGoesToTheDlqAfterMaxAttemptsAndCanBeReplayed) {
   EXPECT_EQ(d->attempt, 1u);  // replay gives fresh attempts
 }
 
+TEST(DeliveryQueueTest, UnavailableNackIsRedeliveredAfterItsDelayWithoutSpendingAnAttempt) {
+  const DeliveryOptions o = Opts();  // max_attempts 3
+  DeliveryQueue q(&o);
+  q.Add(4);
+  uint64_t now = 0;
+  // Far more "unavailable" nacks than max_attempts: never dead-lettered.
+  for (int i = 0; i < 10; ++i) {
+    auto d = q.Take(1, now);
+    ASSERT_TRUE(d) << i;
+    EXPECT_EQ(d->attempt, 1u) << "an unavailable nack is not an attempt";
+    auto f = q.Nack(4, /*delay_ms=*/20, now, DeliveryQueue::NackKind::kUnavailable);
+    ASSERT_TRUE(f);
+    EXPECT_FALSE(f->dead_lettered);
+    EXPECT_EQ(f->attempts, 0u);
+    EXPECT_FALSE(q.Take(1, now + 19)) << "redelivered before its delay";
+    now += 20;
+  }
+  EXPECT_TRUE(q.dlq().empty());
+  // Real failures still count, and only they do.
+  for (uint32_t attempt = 1; attempt <= 3; ++attempt) {
+    auto d = q.Take(1, now);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->attempt, attempt);
+    if (attempt == 2) {
+      ASSERT_TRUE(q.Nack(4, 1, now, DeliveryQueue::NackKind::kUnavailable));
+      now += 1;
+      d = q.Take(1, now);
+      ASSERT_TRUE(d);
+      EXPECT_EQ(d->attempt, 2u);
+    }
+    auto f = q.Nack(4, 1, now);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->dead_lettered, attempt == 3);
+    now += 1;
+  }
+  EXPECT_EQ(q.dlq().size(), 1u);
+}
+
+TEST(DeliveryQueueTest, DeadLetterNackMovesTheMessageToTheDlqAtOnce) {
+  const DeliveryOptions o = Opts();
+  DeliveryQueue q(&o);
+  q.Add(6);
+  q.Add(7);
+  ASSERT_TRUE(q.Take(1, 0));
+  auto f = q.Nack(6, /*delay_ms=*/0, 5, DeliveryQueue::NackKind::kDeadLetter);
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(f->dead_lettered);
+  EXPECT_EQ(f->attempts, 1u);
+  EXPECT_EQ(f->holder, ConsumerId{1});
+  ASSERT_EQ(q.dlq().size(), 1u);
+  EXPECT_EQ(q.dlq().at(6).attempts, 1u);
+  EXPECT_EQ(q.dlq().at(6).time_ms, 5u);
+  EXPECT_EQ(q.Take(1, 10'000)->id, 7u);  // 6 is not redelivered
+  EXPECT_FALSE(q.Take(1, 10'000));
+  EXPECT_EQ(q.ReplayDlq(6), std::vector<uint64_t>{6});  // and an operator can replay it
+  EXPECT_EQ(q.Take(1, 10'000)->id, 6u);
+}
+
+TEST(DeliveryQueueTest, ANacksOwnDelayIsCappedAtTheLargestBackoff) {
+  const DeliveryOptions o = Opts();  // backoff_max_ms 350
+  DeliveryQueue q(&o);
+  q.Add(1);
+  q.Add(2);
+  ASSERT_TRUE(q.Take(1, 0));
+  ASSERT_TRUE(q.Take(1, 0));
+  ASSERT_TRUE(q.Nack(1, /*delay_ms=*/24ull * 3600 * 1000, 0));
+  ASSERT_TRUE(
+      q.Nack(2, /*delay_ms=*/24ull * 3600 * 1000, 0, DeliveryQueue::NackKind::kUnavailable));
+  EXPECT_FALSE(q.Take(1, 349));
+  EXPECT_EQ(q.Take(1, 350)->id, 1u);
+  EXPECT_EQ(q.Take(1, 350)->id, 2u);
+}
+
+TEST(DeliveryQueueTest, DefaultBackoffGrowsToMinutes) {
+  const DeliveryOptions o;  // the broker's defaults
+  DeliveryQueue q(&o);
+  EXPECT_EQ(q.BackoffMs(1), 1'000u);
+  EXPECT_EQ(q.BackoffMs(10), 512'000u);
+  EXPECT_EQ(q.BackoffMs(11), 600'000u);  // 10 minutes
+  EXPECT_EQ(q.BackoffMs(16), 600'000u);
+  uint64_t total = 0;
+  for (uint32_t a = 1; a < o.max_attempts; ++a) total += q.BackoffMs(a);
+  EXPECT_GT(total, 3600'000u) << "all attempts of a failing message span more than an hour";
+}
+
+TEST(DeliveryQueueTest, NackKindFollowsTheFrameFlags) {
+  EXPECT_EQ(DeliveryQueue::NackKindFor(false, false), DeliveryQueue::NackKind::kFailed);
+  EXPECT_EQ(DeliveryQueue::NackKindFor(false, true), DeliveryQueue::NackKind::kUnavailable);
+  EXPECT_EQ(DeliveryQueue::NackKindFor(true, true), DeliveryQueue::NackKind::kDeadLetter);
+}
+
 TEST(DeliveryQueueTest, ConsumerGoneRequeuesOnlyItsOwnDeliveries) {
   const DeliveryOptions o = Opts();
   DeliveryQueue q(&o);
