@@ -10,11 +10,11 @@
 #include <boost/asio/post.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "base/crash_point.h"
+#include "base/crash_points.h"
 #include "broker/core/broker_core_internal.h"
 #include "broker/core/event_log.h"
 #include "broker/log/record_codec.h"
-#include "base/crash_point.h"
-#include "base/crash_points.h"
 #include "txmsg/records.pb.h"
 
 namespace txmsg::broker {
@@ -42,6 +42,13 @@ const char* StateName(wire::HalfState s) {
     default:
       return "unknown";
   }
+}
+
+wire::Frame EndTxOk(wire::HalfState state, bool applied) {
+  wire::Frame f;
+  f.mutable_end_tx_ok()->set_state(state);
+  f.mutable_end_tx_ok()->set_applied(applied);
+  return f;
 }
 
 }  // namespace
@@ -78,7 +85,12 @@ absl::StatusOr<std::unique_ptr<BrokerCore>> BrokerCore::Open(BrokerOptions optio
 }
 
 BrokerCore::BrokerCore(BrokerOptions options, boost::asio::io_context& io, Clock clock)
-    : options_(std::move(options)), io_(io), clock_(std::move(clock)), start_ms_(clock_()) {}
+    : options_(std::move(options)),
+      io_(io),
+      clock_(std::move(clock)),
+      start_ms_(clock_()),
+      registry_(&options_.delivery),
+      halves_(options_.settled_memory) {}
 
 BrokerCore::~BrokerCore() {
   stopping_ = true;
@@ -97,23 +109,7 @@ uint64_t BrokerCore::TickIntervalMs() const {
 
 // ---------------------------------------------------------------- helpers
 
-uint32_t BrokerCore::Intern(const std::string& name) {
-  auto [it, inserted] = name_index_.try_emplace(name, static_cast<uint32_t>(names_.size()));
-  if (inserted) names_.push_back(name);
-  return it->second;
-}
-
-uint32_t BrokerCore::TopicIndex(const std::string& name) {
-  const uint32_t n = Intern(name);
-  auto [it, inserted] = topic_by_name_.try_emplace(n, static_cast<uint32_t>(topics_.size()));
-  if (inserted) {
-    topics_.emplace_back();
-    topics_.back().name = n;
-  }
-  return it->second;
-}
-
-absl::StatusOr<wire::MessageContent> BrokerCore::ReadContent(const Message& m) const {
+absl::StatusOr<wire::MessageContent> BrokerCore::ReadContent(const MessageEntry& m) const {
   absl::StatusOr<log::Record> rec = log_->Read(m.body_pos);
   if (!rec.ok()) return rec.status();
   store::StoredMessage stored;
@@ -158,14 +154,6 @@ void BrokerCore::StorageFailed(const absl::Status& status) {
            " records refused since the last report): ", status.ToString());
   last_storage_report_ms_ = now;
   storage_refusals_unreported_ = 0;
-}
-
-void BrokerCore::ScheduleCheck(uint64_t id, uint64_t due_ms) {
-  auto it = messages_.find(id);
-  if (it == messages_.end()) return;
-  check_queue_.erase({it->second.next_check_ms, id});
-  it->second.next_check_ms = due_ms;
-  check_queue_.emplace(due_ms, id);
 }
 
 BrokerCore::PeerState* BrokerCore::FindPeer(uint64_t peer_id) {
@@ -213,13 +201,10 @@ void BrokerCore::OnDisconnect(Peer* peer) {
     LogEvent("client disconnected: ", peer->description(), " id=", ps->client_id,
              " role=", wire::ClientRole_Name(ps->role));
   }
-  if (ps->has_producer_group) {
-    auto& list = producers_[ps->producer_group];
-    list.erase(std::remove(list.begin(), list.end(), peer->id()), list.end());
-  }
+  if (ps->has_producer_group) registry_.RemoveProducer(ps->producer_group, peer->id());
   const uint64_t now = clock_();
   for (const Subscription& sub : ps->subs) {
-    GroupTopic& gt = *group_topics_[sub.gt];
+    GroupTopic& gt = registry_.group_topic(sub.gt);
     gt.consumers.erase(std::remove(gt.consumers.begin(), gt.consumers.end(), peer->id()),
                        gt.consumers.end());
     ApplyFailures(gt, gt.queue.ConsumerGone(peer->id(), now));
@@ -320,9 +305,9 @@ void BrokerCore::HandleHello(PeerState& ps, const wire::Frame& f) {
   ps.role = h.role();
   ps.client_id = h.client_id().empty() ? ps.peer->description() : h.client_id();
   if (ps.role == wire::ROLE_PRODUCER && !h.producer_group().empty()) {
-    ps.producer_group = Intern(h.producer_group());
+    ps.producer_group = registry_.Intern(h.producer_group());
     ps.has_producer_group = true;
-    producers_[ps.producer_group].push_back(ps.peer->id());
+    registry_.AddProducer(ps.producer_group, ps.peer->id());
   }
   LogEvent("client connected: ", ps.peer->description(), " id=", ps.client_id,
            " role=", wire::ClientRole_Name(ps.role),
@@ -346,7 +331,7 @@ void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
     return SendError(ps, corr, wire::ERROR_INVALID_REQUEST, "SendHalf needs a tx_id (1-255 bytes)");
   }
   std::string group = req.producer_group();
-  if (group.empty() && ps.has_producer_group) group = Name(ps.producer_group);
+  if (group.empty() && ps.has_producer_group) group = registry_.Name(ps.producer_group);
   if (group.empty()) {
     return SendError(ps, corr, wire::ERROR_INVALID_REQUEST,
                      "SendHalf needs a producer group (in Hello or in the request)");
@@ -357,24 +342,20 @@ void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
   stored.set_store_time_ms(clock_());
   *stored.mutable_content() = std::move(*req.mutable_content());
   const uint64_t peer_id = ps.peer->id();
-  auto draft = std::make_shared<Message>();
+  auto draft = std::make_shared<MessageEntry>();
   draft->store_time_ms = stored.store_time_ms();
   draft->tx_id = stored.tx_id();
-  draft->topic = TopicIndex(stored.content().topic());
-  draft->producer_group = Intern(group);
+  draft->topic = registry_.AddTopic(stored.content().topic());
+  draft->producer_group = registry_.Intern(group);
   const bool queued = Append(RecordType::kHalf, stored, [this, peer_id, corr, draft](auto pos) {
-    Message& m = *draft;
     if (!pos.ok()) {
       return ReplyTo(peer_id, ErrorFrame(corr, wire::ERROR_UNAVAILABLE,
                                          "half message not stored: " + pos.status().ToString()));
     }
     CrashPoint(crash_points::kBrokerHalfSyncedBeforeAck);
-    m.body_pos = *pos;
-    const uint64_t due = m.store_time_ms + options_.tx_timeout_ms;
-    ++topics_[m.topic].pending_half;
-    messages_.emplace(*pos, std::move(m));
-    open_halves_.insert(*pos);
-    ScheduleCheck(*pos, due);
+    draft->body_pos = *pos;
+    const uint64_t first_check = draft->store_time_ms + options_.tx_timeout_ms;
+    halves_.AddHalf(*pos, std::move(*draft), first_check);
     ++metrics_.halves_stored;
     wire::Frame ok;
     ok.set_correlation_id(corr);
@@ -397,22 +378,18 @@ void BrokerCore::HandleSend(PeerState& ps, wire::Frame& f) {
   stored.set_store_time_ms(clock_());
   *stored.mutable_content() = std::move(*req.mutable_content());
   const uint64_t peer_id = ps.peer->id();
-  auto draft = std::make_shared<Message>();
-  draft->plain = true;
-  draft->state = wire::HALF_COMMITTED;
+  auto draft = std::make_shared<MessageEntry>();
   draft->store_time_ms = stored.store_time_ms();
-  draft->topic = TopicIndex(stored.content().topic());
+  draft->topic = registry_.AddTopic(stored.content().topic());
   const bool queued = Append(RecordType::kPlain, stored, [this, peer_id, corr, draft](auto pos) {
-    Message& m = *draft;
     if (!pos.ok()) {
       return ReplyTo(peer_id, ErrorFrame(corr, wire::ERROR_UNAVAILABLE,
                                          "message not stored: " + pos.status().ToString()));
     }
-    m.body_pos = *pos;
-    m.commit_time_ms = clock_();
-    messages_.emplace(*pos, std::move(m));
+    draft->body_pos = *pos;
+    halves_.AddPlain(*pos, std::move(*draft), clock_());
     ++metrics_.plain_stored;
-    OnCommitted(*pos);
+    QueueForGroups(*pos);
     wire::Frame ok;
     ok.set_correlation_id(corr);
     ok.mutable_send_ok()->set_message_id(*pos);
@@ -425,9 +402,9 @@ void BrokerCore::HandleSend(PeerState& ps, wire::Frame& f) {
 
 void BrokerCore::HandleEndTx(PeerState& ps, uint64_t corr, uint64_t id, const std::string& tx_id,
                              wire::TxOutcome outcome, TxSource source) {
-  auto it = messages_.find(id);
-  if (it == messages_.end()) {
-    if (std::optional<wire::HalfState> settled = SettledState(id)) {
+  MessageEntry* m = halves_.Find(id);
+  if (m == nullptr) {
+    if (std::optional<wire::HalfState> settled = halves_.SettledState(id)) {
       // Settled and since forgotten: answer the outcome, change nothing.
       const TxDecision d = DecideTx(*settled, outcome, source);
       if (d.kind == TxDecision::Kind::kConflict) {
@@ -443,21 +420,21 @@ void BrokerCore::HandleEndTx(PeerState& ps, uint64_t corr, uint64_t id, const st
       return ps.peer->Send(ok);
     }
   }
-  if (it == messages_.end() || it->second.plain) {
+  if (m == nullptr || m->plain) {
     return SendError(ps, corr, wire::ERROR_NOT_FOUND,
                      absl::StrCat("no half message with id ", id,
                                   " (never stored, or settled and already consumed)"));
   }
-  if (!it->second.tx_id.empty() && it->second.tx_id != tx_id) {
+  if (!m->tx_id.empty() && m->tx_id != tx_id) {
     return SendError(
         ps, corr, wire::ERROR_INVALID_REQUEST,
-        absl::StrCat("message ", id, " belongs to tx '", it->second.tx_id, "', not '", tx_id, "'"));
+        absl::StrCat("message ", id, " belongs to tx '", m->tx_id, "', not '", tx_id, "'"));
   }
   if (source == TxSource::kCheckAnswer) {
     if (outcome == wire::TX_COMMIT) ++metrics_.checks_answered_commit;
     if (outcome == wire::TX_ROLLBACK) ++metrics_.checks_answered_rollback;
     if (outcome == wire::TX_UNKNOWN) ++metrics_.checks_answered_unknown;
-    if (auto* history = it->second.history.get(); history != nullptr && !history->empty()) {
+    if (auto* history = m->history.get(); history != nullptr && !history->empty()) {
       history->back().set_answer(outcome);
     }
   }
@@ -471,27 +448,21 @@ void BrokerCore::HandleEndTx(PeerState& ps, uint64_t corr, uint64_t id, const st
 
 void BrokerCore::ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source,
                          std::function<void(const wire::Frame&)> reply) {
-  auto it = messages_.find(id);
-  if (it == messages_.end()) {
+  MessageEntry* found = halves_.Find(id);
+  if (found == nullptr) {
     return reply(ErrorFrame(0, wire::ERROR_NOT_FOUND, absl::StrCat("no half message ", id)));
   }
-  Message& m = it->second;
+  MessageEntry& m = *found;
   // While a decision is on its way to the log, judge against it and answer
   // once it is durable, so no answer claims what a crash could undo.
-  if (m.settling != wire::HALF_STATE_UNSPECIFIED) {
+  if (m.is_settling()) {
     if (!m.waiters) m.waiters = std::make_unique<std::vector<std::function<void()>>>();
     m.waiters->push_back([this, id, outcome, source, reply = std::move(reply)]() mutable {
       ApplyTx(id, outcome, source, std::move(reply));
     });
     return;
   }
-  const TxDecision d = DecideTx(m.state, outcome, source);
-  auto ok_frame = [](wire::HalfState state, bool applied) {
-    wire::Frame f;
-    f.mutable_end_tx_ok()->set_state(state);
-    f.mutable_end_tx_ok()->set_applied(applied);
-    return f;
-  };
+  const TxDecision d = DecideTx(m.state(), outcome, source);
   switch (d.kind) {
     case TxDecision::Kind::kInvalid:
       return reply(ErrorFrame(
@@ -499,10 +470,10 @@ void BrokerCore::ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source,
           absl::StrCat("outcome ", wire::TxOutcome_Name(outcome), " is not valid here")));
     case TxDecision::Kind::kNoChange:
     case TxDecision::Kind::kAlreadySettled:
-      return reply(ok_frame(m.state, false));
+      return reply(EndTxOk(m.state(), false));
     case TxDecision::Kind::kConflict: {
       ++metrics_.conflicts;
-      const std::string why = absl::StrCat("message ", id, " was already ", StateName(m.state),
+      const std::string why = absl::StrCat("message ", id, " was already ", StateName(m.state()),
                                            "; refusing ", wire::TxOutcome_Name(outcome));
       LogEvent("conflict: ", why);
       return reply(ErrorFrame(0, wire::ERROR_CONFLICT, why));
@@ -510,42 +481,33 @@ void BrokerCore::ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source,
     case TxDecision::Kind::kApply:
       break;
   }
-  m.settling = d.state;
+  halves_.StartSettling(id, d.state);
   ++m.pending_writes;
-  check_queue_.erase({m.next_check_ms, id});
   store::StoredTxEnd rec;
   rec.set_message_id(id);
   rec.set_state(d.state);
   rec.set_time_ms(clock_());
-  const bool queued = Append(RecordType::kTxEnd, rec, [this, id, d, reply](auto pos) {
-    auto it = messages_.find(id);
-    if (it == messages_.end()) return;
-    Message& m = it->second;
-    --m.pending_writes;
-    m.settling = wire::HALF_STATE_UNSPECIFIED;
-    auto waiters = std::move(m.waiters);
+  const bool queued = Append(RecordType::kTxEnd, rec, [this, id, reply](auto pos) {
+    MessageEntry* m = halves_.Find(id);
+    if (m == nullptr) return;
+    --m->pending_writes;
+    auto waiters = std::move(m->waiters);
     if (!pos.ok()) {
-      if (m.state == wire::HALF_PENDING) ScheduleCheck(id, clock_() + options_.check_interval_ms);
+      halves_.AbortSettling(id, clock_() + options_.check_interval_ms);
       reply(
           ErrorFrame(0, wire::ERROR_UNAVAILABLE, "outcome not stored: " + pos.status().ToString()));
     } else {
-      const wire::HalfState before = m.state;
-      m.state = d.state;
-      open_halves_.erase(id);
-      if (before == wire::HALF_PENDING) --topics_[m.topic].pending_half;
-      if (d.state == wire::HALF_COMMITTED) {
+      halves_.FinishSettling(id, clock_());
+      const wire::HalfState state = m->state();
+      if (state == wire::HALF_COMMITTED) {
         CrashPoint(crash_points::kBrokerCommitSyncedBeforeDispatch);
         ++metrics_.commits;
-        m.commit_time_ms = clock_();
-        OnCommitted(id);
+        QueueForGroups(id);
       } else {
         ++metrics_.rollbacks;
       }
-      wire::Frame f;
-      f.mutable_end_tx_ok()->set_state(d.state);
-      f.mutable_end_tx_ok()->set_applied(true);
-      reply(f);
-      if (d.state == wire::HALF_ROLLED_BACK) MaybeForget(id);
+      reply(EndTxOk(state, true));
+      if (state == wire::HALF_ROLLED_BACK) MaybeForget(id);
     }
     if (waiters) {
       for (auto& w : *waiters) w();
@@ -553,8 +515,7 @@ void BrokerCore::ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source,
   });
   if (!queued) {
     --m.pending_writes;
-    m.settling = wire::HALF_STATE_UNSPECIFIED;
-    if (m.state == wire::HALF_PENDING) ScheduleCheck(id, clock_() + options_.check_interval_ms);
+    halves_.AbortSettling(id, clock_() + options_.check_interval_ms);
     reply(ErrorFrame(0, wire::ERROR_UNAVAILABLE, "the broker cannot store outcomes right now"));
   }
 }
@@ -562,8 +523,9 @@ void BrokerCore::ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source,
 std::string BrokerCore::Summary() const {
   const BrokerMetrics m = Metrics();
   return absl::StrCat("pending_half=", m.pending_half, " discarded=", m.discarded,
-                      " committed=", m.committed, " dlq=", m.dlq, " topics=", topics_.size(),
-                      " groups=", group_topics_.size(), " segments=", m.log.segments,
+                      " committed=", m.committed, " dlq=", m.dlq,
+                      " topics=", registry_.topic_count(),
+                      " groups=", registry_.group_topic_count(), " segments=", m.log.segments,
                       " log_bytes=", m.log.disk_bytes);
 }
 

@@ -12,26 +12,25 @@
 #define TXMSG_BROKER_CORE_BROKER_CORE_H_
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
 
-#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "broker/core/broker_core_internal.h"
 #include "broker/core/broker_metrics.h"
 #include "broker/core/peer.h"
 #include "broker/log/log.h"
 #include "broker/state/delivery_queue.h"
+#include "broker/state/half_table.h"
 #include "broker/state/record_types.h"
+#include "broker/state/topic_registry.h"
 #include "broker/state/tx_rules.h"
 #include "txmsg/broker.pb.h"
 
@@ -83,11 +82,8 @@ class BrokerCore {
   std::string Summary() const;
 
  private:
-  using Message = internal::Message;
-  using Topic = internal::Topic;
-  using GroupTopic = internal::GroupTopic;
-  using Subscription = internal::Subscription;
   using PeerState = internal::PeerState;
+  using Subscription = internal::Subscription;
 
   BrokerCore(BrokerOptions options, boost::asio::io_context& io, Clock clock);
 
@@ -103,9 +99,11 @@ class BrokerCore {
                    wire::TxOutcome outcome, TxSource source);
   void ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source,
                std::function<void(const wire::Frame&)> reply);
-  void OnCommitted(uint64_t id);
 
   // ---- delivery (broker_core_delivery.cc) ----
+  // A message just committed (its commit is in the table): queues it for
+  // every group of its topic.
+  void QueueForGroups(uint64_t id);
   void HandleSubscribe(PeerState& ps, const wire::Frame& f);
   void HandleAck(PeerState& ps, const wire::Frame& f);
   void HandleNack(PeerState& ps, const wire::Frame& f);
@@ -121,27 +119,22 @@ class BrokerCore {
   // Drops a message that nobody needs any more (rolled back, or committed
   // and acked by every group with retention over), remembering its outcome.
   void MaybeForget(uint64_t id);
-  void Forget(uint64_t id);
-  std::optional<wire::HalfState> SettledState(uint64_t id) const;
 
   // ---- admin (broker_core_admin.cc) ----
   void HandleAdmin(PeerState& ps, const wire::Frame& f);
-  wire::HalfInfo DescribeHalf(uint64_t id, const Message& m, bool with_body) const;
+  wire::HalfInfo DescribeHalf(uint64_t id, const MessageEntry& m, bool with_body) const;
 
   // ---- upkeep (broker_core_upkeep.cc) ----
   void RunCheckBacks(uint64_t now);
-  void SendCheck(uint64_t id, Message& m, PeerState& producer, uint64_t now);
+  void SendCheck(uint64_t id, MessageEntry& m, PeerState& producer, uint64_t now);
   void ExpireDeliveries(uint64_t now);
   void CompactLog();
   void SweepRetention(uint64_t now);
-  void CarryForward(uint64_t id, Message& m);
+  void CarryForward(uint64_t id, MessageEntry& m);
   void CarryGroup(uint32_t group_topic);
 
   // ---- helpers ----
-  uint32_t Intern(const std::string& name);
-  const std::string& Name(uint32_t idx) const { return names_[idx]; }
-  uint32_t TopicIndex(const std::string& name);
-  absl::StatusOr<wire::MessageContent> ReadContent(const Message& m) const;
+  absl::StatusOr<wire::MessageContent> ReadContent(const MessageEntry& m) const;
   // Appends a record; `done` runs on the core's thread once it is durable
   // (or failed). Returns false (and logs) if the log refused it at once.
   bool Append(RecordType type, const google::protobuf::Message& payload,
@@ -151,7 +144,6 @@ class BrokerCore {
   // be trusted, and a restart recovers exactly that. A full disk (or queue)
   // is reported, at most every few seconds, and the broker carries on.
   void StorageFailed(const absl::Status& status);
-  void ScheduleCheck(uint64_t id, uint64_t due_ms);
   PeerState* FindPeer(uint64_t peer_id);
   void ReplyTo(uint64_t peer_id, const wire::Frame& frame);
   static wire::Frame ErrorFrame(uint64_t corr, wire::ErrorCode code, std::string message);
@@ -166,28 +158,14 @@ class BrokerCore {
   bool replaying_ = true;
   bool stopping_ = false;
 
-  // Interned names (topics, groups).
-  std::vector<std::string> names_;
-  absl::flat_hash_map<std::string, uint32_t> name_index_;
-
-  absl::btree_map<uint64_t, Message> messages_;          // live messages by id
-  std::set<uint64_t> open_halves_;                       // PENDING or DISCARDED
-  std::set<std::pair<uint64_t, uint64_t>> check_queue_;  // (due, id), PENDING only
-  std::vector<Topic> topics_;
-  absl::flat_hash_map<uint32_t, uint32_t> topic_by_name_;  // name idx -> topics_ idx
-  std::vector<std::unique_ptr<GroupTopic>> group_topics_;
-  absl::flat_hash_map<std::pair<uint32_t, uint32_t>, uint32_t> gt_index_;  // (group, topic)
+  TopicRegistry registry_;   // names, topics, groups, producers
+  HalfMessageTable halves_;  // every live message and the settled ids
   absl::flat_hash_map<uint64_t, std::unique_ptr<PeerState>> peers_;
-  absl::flat_hash_map<uint32_t, std::vector<uint64_t>> producers_;  // group -> peer ids
-  absl::flat_hash_map<uint32_t, size_t> producer_rr_;
   uint64_t next_correlation_ = 1;
   uint64_t carrying_ = 0;  // carry-forward appends in flight
   uint64_t last_compaction_ms_ = 0;
   uint64_t last_storage_report_ms_ = 0;
   uint64_t storage_refusals_unreported_ = 0;
-  // Outcomes of forgotten halves, so a late EndTx is still answered.
-  absl::flat_hash_map<uint64_t, wire::HalfState> settled_;
-  std::deque<uint64_t> settled_order_;
 
   BrokerMetrics metrics_;
   // Expires when the core is destroyed; log completions check it.

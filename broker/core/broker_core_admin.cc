@@ -9,19 +9,19 @@
 
 namespace txmsg::broker {
 
-wire::HalfInfo BrokerCore::DescribeHalf(uint64_t id, const Message& m, bool with_body) const {
+wire::HalfInfo BrokerCore::DescribeHalf(uint64_t id, const MessageEntry& m, bool with_body) const {
   const uint64_t now = clock_();
   wire::HalfInfo info;
   info.set_message_id(id);
   info.set_tx_id(m.tx_id);
-  info.set_producer_group(Name(m.producer_group));
+  info.set_producer_group(registry_.Name(m.producer_group));
   info.set_store_time_ms(m.store_time_ms);
   info.set_age_ms(now > m.store_time_ms ? now - m.store_time_ms : 0);
   info.set_checks(m.checks);
-  if (m.state == wire::HALF_PENDING) {
-    info.set_next_check_ms(m.next_check_ms > now ? m.next_check_ms - now : 0);
+  if (m.state() == wire::HALF_PENDING) {
+    info.set_next_check_ms(m.next_check_ms() > now ? m.next_check_ms() - now : 0);
   }
-  info.set_state(m.state);
+  info.set_state(m.state());
   if (m.history) {
     for (const wire::CheckRecord& c : *m.history) *info.add_check_history() = c;
   }
@@ -30,7 +30,7 @@ wire::HalfInfo BrokerCore::DescribeHalf(uint64_t id, const Message& m, bool with
     if (!with_body) content->clear_body();
     *info.mutable_content() = std::move(*content);
   } else {
-    info.mutable_content()->set_topic(Name(topics_[m.topic].name));
+    info.mutable_content()->set_topic(registry_.TopicName(m.topic));
   }
   return info;
 }
@@ -47,37 +47,38 @@ void BrokerCore::HandleAdmin(PeerState& ps, const wire::Frame& f) {
       wire::ListHalfOk& ok = *out.mutable_list_half_ok();
       uint64_t total = 0;
       std::vector<std::pair<uint64_t, uint64_t>> matches;  // (store time, id): oldest first
-      for (uint64_t id : open_halves_) {
-        const Message& m = messages_.at(id);
-        if (!req.producer_group().empty() && Name(m.producer_group) != req.producer_group())
-          continue;
-        if (!req.topic().empty() && Name(topics_[m.topic].name) != req.topic()) continue;
-        if (req.state() != wire::HALF_STATE_UNSPECIFIED && m.state != req.state()) continue;
+      halves_.ForEachOpenHalf([&](uint64_t id, const MessageEntry& m) {
+        if (!req.producer_group().empty() &&
+            registry_.Name(m.producer_group) != req.producer_group()) {
+          return;
+        }
+        if (!req.topic().empty() && registry_.TopicName(m.topic) != req.topic()) return;
+        if (req.state() != wire::HALF_STATE_UNSPECIFIED && m.state() != req.state()) return;
         if (req.older_than_ms() > 0 && now - std::min(now, m.store_time_ms) < req.older_than_ms()) {
-          continue;
+          return;
         }
         matches.emplace_back(m.store_time_ms, id);
-      }
+      });
       std::sort(matches.begin(), matches.end());
       for (const auto& [time, id] : matches) {
         if (++total > limit) continue;
-        *ok.add_messages() = DescribeHalf(id, messages_.at(id), /*with_body=*/false);
+        *ok.add_messages() = DescribeHalf(id, *halves_.Find(id), /*with_body=*/false);
       }
       ok.set_total(total);
       break;
     }
     case wire::Frame::kShowHalf: {
       const uint64_t id = f.show_half().message_id();
-      auto it = messages_.find(id);
-      if (it == messages_.end() || it->second.plain) {
-        std::optional<wire::HalfState> settled = SettledState(id);
+      const MessageEntry* m = halves_.Find(id);
+      if (m == nullptr || m->plain) {
+        std::optional<wire::HalfState> settled = halves_.SettledState(id);
         return SendError(
             ps, corr, wire::ERROR_NOT_FOUND,
             settled ? absl::StrCat("half message ", id, " was ", wire::HalfState_Name(*settled),
                                    " and is no longer retained")
                     : absl::StrCat("no half message with id ", id));
       }
-      *out.mutable_show_half_ok()->mutable_half() = DescribeHalf(id, it->second, true);
+      *out.mutable_show_half_ok()->mutable_half() = DescribeHalf(id, *m, true);
       break;
     }
     case wire::Frame::kResolveHalf: {
@@ -87,8 +88,8 @@ void BrokerCore::HandleAdmin(PeerState& ps, const wire::Frame& f) {
                          "ResolveHalf needs TX_COMMIT or TX_ROLLBACK");
       }
       const uint64_t id = req.message_id();
-      if (!messages_.contains(id)) {
-        if (std::optional<wire::HalfState> settled = SettledState(id)) {
+      if (!halves_.contains(id)) {
+        if (std::optional<wire::HalfState> settled = halves_.SettledState(id)) {
           const TxDecision d = DecideTx(*settled, req.outcome(), TxSource::kOperator);
           if (d.kind == TxDecision::Kind::kConflict) {
             ++metrics_.conflicts;
@@ -114,31 +115,36 @@ void BrokerCore::HandleAdmin(PeerState& ps, const wire::Frame& f) {
       return;
     }
     case wire::Frame::kListTopics: {
-      std::vector<const Topic*> sorted;
-      for (const Topic& t : topics_) sorted.push_back(&t);
-      std::sort(sorted.begin(), sorted.end(),
-                [this](const Topic* a, const Topic* b) { return Name(a->name) < Name(b->name); });
-      for (const Topic* t : sorted) {
+      std::vector<uint32_t> sorted(registry_.topic_count());
+      for (uint32_t t = 0; t < sorted.size(); ++t) sorted[t] = t;
+      std::sort(sorted.begin(), sorted.end(), [this](uint32_t a, uint32_t b) {
+        return registry_.TopicName(a) < registry_.TopicName(b);
+      });
+      for (uint32_t t : sorted) {
         wire::TopicInfo& info = *out.mutable_list_topics_ok()->add_topics();
-        info.set_name(Name(t->name));
-        info.set_committed(t->committed);
-        info.set_pending_half(t->pending_half);
-        for (uint32_t g : t->groups) info.add_groups(Name(group_topics_[g]->group));
+        info.set_name(registry_.TopicName(t));
+        info.set_committed(halves_.committed_in(t));
+        info.set_pending_half(halves_.pending_in(t));
+        for (uint32_t g : registry_.topic(t).groups) {
+          info.add_groups(registry_.Name(registry_.group_topic(g).group));
+        }
       }
       out.mutable_list_topics_ok();
       break;
     }
     case wire::Frame::kListGroups: {
       std::vector<const GroupTopic*> sorted;
-      for (const auto& gt : group_topics_) sorted.push_back(gt.get());
+      for (uint32_t g = 0; g < registry_.group_topic_count(); ++g) {
+        sorted.push_back(&registry_.group_topic(g));
+      }
       std::sort(sorted.begin(), sorted.end(), [this](const GroupTopic* a, const GroupTopic* b) {
-        return std::make_pair(Name(a->group), Name(topics_[a->topic].name)) <
-               std::make_pair(Name(b->group), Name(topics_[b->topic].name));
+        return std::make_pair(registry_.Name(a->group), registry_.TopicName(a->topic)) <
+               std::make_pair(registry_.Name(b->group), registry_.TopicName(b->topic));
       });
       for (const GroupTopic* gt : sorted) {
         wire::GroupInfo& info = *out.mutable_list_groups_ok()->add_groups();
-        info.set_group(Name(gt->group));
-        info.set_topic(Name(topics_[gt->topic].name));
+        info.set_group(registry_.Name(gt->group));
+        info.set_topic(registry_.TopicName(gt->topic));
         info.set_delivered(gt->delivered);
         info.set_in_flight(gt->queue.in_flight());
         info.set_acked(gt->acked);
@@ -147,10 +153,8 @@ void BrokerCore::HandleAdmin(PeerState& ps, const wire::Frame& f) {
         info.set_consumers(static_cast<uint32_t>(gt->consumers.size()));
         uint64_t oldest = UINT64_MAX;
         gt->queue.ForEachUnacked([&](uint64_t id) {
-          auto m = messages_.find(id);
-          if (m != messages_.end() && m->second.commit_time_ms < oldest) {
-            oldest = m->second.commit_time_ms;
-          }
+          const MessageEntry* m = halves_.Find(id);
+          if (m != nullptr && m->commit_time_ms() < oldest) oldest = m->commit_time_ms();
         });
         info.set_oldest_unacked_age_ms(oldest == UINT64_MAX || oldest > now ? 0 : now - oldest);
       }
@@ -159,25 +163,22 @@ void BrokerCore::HandleAdmin(PeerState& ps, const wire::Frame& f) {
     }
     case wire::Frame::kListDlq: {
       const std::string& group = f.list_dlq().group();
-      auto g = name_index_.find(group);
-      bool found = false;
+      const std::vector<GroupTopic*> gts = registry_.GroupTopicsOf(group);
       std::vector<wire::DlqEntry> entries;
-      for (const auto& gt : group_topics_) {
-        if (g == name_index_.end() || gt->group != g->second) continue;
-        found = true;
+      for (const GroupTopic* gt : gts) {
         for (const auto& [id, e] : gt->queue.dlq()) {
           wire::DlqEntry entry;
           entry.set_message_id(id);
-          entry.set_topic(Name(topics_[gt->topic].name));
+          entry.set_topic(registry_.TopicName(gt->topic));
           entry.set_attempts(e.attempts);
           entry.set_moved_time_ms(e.time_ms);
-          if (auto m = messages_.find(id); m != messages_.end()) {
-            if (auto c = ReadContent(m->second); c.ok()) entry.set_key(c->key());
+          if (const MessageEntry* m = halves_.Find(id)) {
+            if (auto c = ReadContent(*m); c.ok()) entry.set_key(c->key());
           }
           entries.push_back(std::move(entry));
         }
       }
-      if (!found) {
+      if (gts.empty()) {
         return SendError(ps, corr, wire::ERROR_NOT_FOUND,
                          absl::StrCat("no consumer group '", group, "'"));
       }
@@ -189,12 +190,9 @@ void BrokerCore::HandleAdmin(PeerState& ps, const wire::Frame& f) {
     }
     case wire::Frame::kReplayDlq: {
       const wire::ReplayDlq& req = f.replay_dlq();
-      auto g = name_index_.find(req.group());
+      const std::vector<GroupTopic*> gts = registry_.GroupTopicsOf(req.group());
       uint64_t replayed = 0;
-      bool group_found = false;
-      for (const auto& gt : group_topics_) {
-        if (g == name_index_.end() || gt->group != g->second) continue;
-        group_found = true;
+      for (GroupTopic* gt : gts) {
         std::vector<uint64_t> moved = gt->queue.ReplayDlq(
             req.message_id() == 0 ? std::nullopt : std::optional<uint64_t>(req.message_id()));
         if (moved.empty()) continue;
@@ -205,7 +203,7 @@ void BrokerCore::HandleAdmin(PeerState& ps, const wire::Frame& f) {
         Append(RecordType::kDlqReplay, rec, [](absl::StatusOr<uint64_t>) {});
         Pump(*gt);
       }
-      if (!group_found) {
+      if (gts.empty()) {
         return SendError(ps, corr, wire::ERROR_NOT_FOUND,
                          absl::StrCat("no consumer group '", req.group(), "'"));
       }
@@ -247,14 +245,13 @@ BrokerMetrics BrokerCore::Metrics() const {
   m.uptime_ms = clock_() - start_ms_;
   // From counters, not by walking the messages: a scrape stays cheap with a
   // million of them. Open halves are PENDING or DISCARDED.
-  for (const Topic& t : topics_) {
-    m.committed += t.committed;
-    m.pending_half += t.pending_half;
-  }
-  m.discarded = open_halves_.size() - m.pending_half;
-  for (const auto& gt : group_topics_) {
-    m.in_flight += gt->queue.in_flight();
-    m.dlq += gt->queue.dlq().size();
+  m.committed = halves_.committed();
+  m.pending_half = halves_.pending();
+  m.discarded = halves_.discarded();
+  for (uint32_t g = 0; g < registry_.group_topic_count(); ++g) {
+    const GroupTopic& gt = registry_.group_topic(g);
+    m.in_flight += gt.queue.in_flight();
+    m.dlq += gt.queue.dlq().size();
   }
   if (log_) m.log = log_->stats();
   return m;

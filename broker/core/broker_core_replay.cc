@@ -34,60 +34,54 @@ absl::Status BrokerCore::Replay(uint64_t pos, uint8_t type, std::string_view pay
       if (absl::Status st = Parse(payload, pos, &s); !st.ok()) return st;
       const bool carried = static_cast<RecordType>(type) == RecordType::kCarried;
       const uint64_t id = carried ? s.message_id() : pos;
-      Message m;
+      MessageEntry m;
       m.body_pos = pos;
       m.store_time_ms = s.store_time_ms();
       m.tx_id = s.tx_id();
-      m.topic = TopicIndex(s.content().topic());
-      m.producer_group = Intern(s.producer_group());
+      m.topic = registry_.AddTopic(s.content().topic());
+      m.producer_group = registry_.Intern(s.producer_group());
       m.plain = static_cast<RecordType>(type) == RecordType::kPlain ||
                 (carried && s.tx_id().empty() && s.producer_group().empty());
+      wire::HalfState state = wire::HALF_PENDING;
+      uint64_t commit_time_ms = 0;
       if (carried) {
-        m.state = s.state();
-        m.commit_time_ms = s.commit_time_ms();
+        state = s.state();
+        commit_time_ms = s.commit_time_ms();
         for (const store::GroupProgress& g : s.groups()) {
           GroupTopic& gt = EnsureGroupTopic(g.group(), m.topic, false);
           if (g.acked()) {
             m.acked_by.push_back(gt.index);
           } else {
-            gt.queue.AddToDlq(id, options_.delivery.max_attempts, m.commit_time_ms);
+            gt.queue.AddToDlq(id, options_.delivery.max_attempts, commit_time_ms);
           }
         }
       } else if (m.plain) {
-        m.state = wire::HALF_COMMITTED;
-        m.commit_time_ms = m.store_time_ms;
-      } else {
-        m.state = wire::HALF_PENDING;
+        state = wire::HALF_COMMITTED;
+        commit_time_ms = m.store_time_ms;
       }
-      messages_.insert_or_assign(id, std::move(m));
+      halves_.Restore(id, std::move(m), state, commit_time_ms);
       return absl::OkStatus();
     }
     case RecordType::kTxEnd: {
       store::StoredTxEnd r;
       if (absl::Status st = Parse(payload, pos, &r); !st.ok()) return st;
-      auto it = messages_.find(r.message_id());
-      if (it == messages_.end()) return absl::OkStatus();
-      it->second.state = r.state();
-      if (r.state() == wire::HALF_COMMITTED) it->second.commit_time_ms = r.time_ms();
+      halves_.RestoreOutcome(r.message_id(), r.state(), r.time_ms());
       return absl::OkStatus();
     }
     case RecordType::kDiscard: {
       store::StoredDiscard r;
       if (absl::Status st = Parse(payload, pos, &r); !st.ok()) return st;
-      auto it = messages_.find(r.message_id());
-      if (it != messages_.end() && it->second.state == wire::HALF_PENDING) {
-        it->second.state = wire::HALF_DISCARDED;
-      }
+      halves_.RestoreDiscard(r.message_id());
       return absl::OkStatus();
     }
     case RecordType::kAck: {
       store::StoredAck r;
       if (absl::Status st = Parse(payload, pos, &r); !st.ok()) return st;
       for (uint64_t id : r.message_ids()) {
-        auto it = messages_.find(id);
-        if (it == messages_.end()) continue;
-        GroupTopic& gt = EnsureGroupTopic(r.group(), it->second.topic, false);
-        auto& acked = it->second.acked_by;
+        MessageEntry* m = halves_.Find(id);
+        if (m == nullptr) continue;
+        GroupTopic& gt = EnsureGroupTopic(r.group(), m->topic, false);
+        auto& acked = m->acked_by;
         if (std::find(acked.begin(), acked.end(), gt.index) == acked.end()) {
           acked.push_back(gt.index);
         }
@@ -98,9 +92,9 @@ absl::Status BrokerCore::Replay(uint64_t pos, uint8_t type, std::string_view pay
     case RecordType::kDlq: {
       store::StoredDlq r;
       if (absl::Status st = Parse(payload, pos, &r); !st.ok()) return st;
-      auto it = messages_.find(r.message_id());
-      if (it == messages_.end()) return absl::OkStatus();
-      EnsureGroupTopic(r.group(), it->second.topic, false)
+      const MessageEntry* m = halves_.Find(r.message_id());
+      if (m == nullptr) return absl::OkStatus();
+      EnsureGroupTopic(r.group(), m->topic, false)
           .queue.AddToDlq(r.message_id(), r.attempts(), r.time_ms());
       return absl::OkStatus();
     }
@@ -108,16 +102,16 @@ absl::Status BrokerCore::Replay(uint64_t pos, uint8_t type, std::string_view pay
       store::StoredDlqReplay r;
       if (absl::Status st = Parse(payload, pos, &r); !st.ok()) return st;
       for (uint64_t id : r.message_ids()) {
-        auto it = messages_.find(id);
-        if (it == messages_.end()) continue;
-        EnsureGroupTopic(r.group(), it->second.topic, false).queue.RemoveFromDlq(id);
+        const MessageEntry* m = halves_.Find(id);
+        if (m == nullptr) continue;
+        EnsureGroupTopic(r.group(), m->topic, false).queue.RemoveFromDlq(id);
       }
       return absl::OkStatus();
     }
     case RecordType::kGroup: {
       store::StoredGroup r;
       if (absl::Status st = Parse(payload, pos, &r); !st.ok()) return st;
-      EnsureGroupTopic(r.group(), TopicIndex(r.topic()), false).record_pos = pos;
+      EnsureGroupTopic(r.group(), registry_.AddTopic(r.topic()), false).record_pos = pos;
       return absl::OkStatus();
     }
   }
@@ -127,47 +121,28 @@ absl::Status BrokerCore::Replay(uint64_t pos, uint8_t type, std::string_view pay
 
 void BrokerCore::FinishReplay() {
   const uint64_t now = clock_();
-  std::vector<std::pair<uint64_t, uint64_t>> committed;  // (commit time, id)
-  std::vector<uint64_t> dead;
-  for (auto& [id, m] : messages_) {
-    switch (m.state) {
-      case wire::HALF_PENDING:
-        open_halves_.insert(id);
-        ++topics_[m.topic].pending_half;
-        m.next_check_ms = m.store_time_ms + options_.tx_timeout_ms;
-        check_queue_.emplace(m.next_check_ms, id);
-        break;
-      case wire::HALF_DISCARDED:
-        open_halves_.insert(id);
-        break;
-      case wire::HALF_COMMITTED:
-        committed.emplace_back(m.commit_time_ms, id);
-        break;
-      default:
-        dead.push_back(id);
-        break;
-    }
-  }
-  for (uint64_t id : dead) Forget(id);
-  std::sort(committed.begin(), committed.end());
-  for (const auto& [time, id] : committed) {
-    OnCommitted(id);  // into its topic's commit order (replaying_: no delivery yet)
-    Message& m = messages_.at(id);
-    const Topic& t = topics_[m.topic];
+  // Pending halves scheduled, rolled-back ones forgotten; committed ones
+  // come back oldest commit first, to be queued for the groups that still
+  // owe an ack (replaying_: nothing is delivered yet).
+  const std::vector<uint64_t> committed = halves_.FinishRestore(options_.tx_timeout_ms);
+  for (uint64_t id : committed) {
+    MessageEntry& m = *halves_.Find(id);
     uint16_t unacked = 0;
-    for (uint32_t g : t.groups) {
+    for (uint32_t g : registry_.topic(m.topic).groups) {
       if (std::find(m.acked_by.begin(), m.acked_by.end(), g) != m.acked_by.end()) continue;
       ++unacked;
-      GroupTopic& gt = *group_topics_[g];
+      GroupTopic& gt = registry_.group_topic(g);
       if (!gt.queue.dlq().contains(id)) gt.queue.Add(id);
     }
     m.unacked_groups = unacked;
   }
   replaying_ = false;
-  for (const auto& [time, id] : committed) {
-    auto it = messages_.find(id);
-    if (it == messages_.end() || it->second.unacked_groups > 0) continue;
-    if (options_.retention_ms == 0 || time + options_.retention_ms <= now) MaybeForget(id);
+  for (uint64_t id : committed) {
+    const MessageEntry* m = halves_.Find(id);
+    if (m == nullptr || m->unacked_groups > 0) continue;
+    if (options_.retention_ms == 0 || m->commit_time_ms() + options_.retention_ms <= now) {
+      MaybeForget(id);
+    }
   }
   const log::RecoveryReport& report = log_->recovery_report();
   for (const std::string& action : report.actions) LogEvent("recovery: ", action);
