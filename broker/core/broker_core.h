@@ -1,8 +1,14 @@
-// The broker's state and every rule that changes it: half messages and their
-// check-backs, commits and rollbacks, delivery to consumer groups, acks, the
-// DLQ, admin requests, replay of the log on start, and the upkeep that keeps
-// the log from growing (carrying live records forward, deleting dead
-// segments).
+// The broker's state machine: half messages and their check-backs, commits
+// and rollbacks, delivery to consumer groups, acks, the DLQ, admin requests,
+// replay of the log on start, and the upkeep that keeps the log from growing
+// (carrying live records forward, deleting dead segments).
+//
+// The state has one owner per kind (broker/state/): HalfMessageTable holds
+// every live message (states, check schedule, settled ids), TopicRegistry
+// the names, topics, groups and producers, DeliveryQueue each group's
+// delivery. BrokerCore applies the rules, writes the log and answers; its
+// code is split by job: transactions.cc, delivery.cc, admin.cc, replay.cc,
+// upkeep.cc, and broker_core.cc for opening, dispatch and appends.
 //
 // Threading: everything here runs on one asio thread (the io_context given to
 // Open); nothing is locked. The log's completions arrive on its writer thread
@@ -23,9 +29,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "broker/core/broker_core_internal.h"
 #include "broker/core/broker_metrics.h"
 #include "broker/core/peer.h"
+#include "broker/core/peer_state.h"
 #include "broker/log/log.h"
 #include "broker/state/delivery_queue.h"
 #include "broker/state/half_table.h"
@@ -33,6 +39,13 @@
 #include "broker/state/topic_registry.h"
 #include "broker/state/tx_rules.h"
 #include "txmsg/broker.pb.h"
+
+namespace txmsg::store {
+class StoredAck;
+class StoredDlq;
+class StoredDlqReplay;
+class StoredMessage;
+}  // namespace txmsg::store
 
 namespace txmsg::broker {
 
@@ -84,23 +97,43 @@ class BrokerCore {
  private:
   using PeerState = internal::PeerState;
   using Subscription = internal::Subscription;
+  // Answers a request once its outcome is known (the frame's correlation id
+  // is filled in by the callee's maker, see ReplyLater).
+  using TxReply = std::function<void(const wire::Frame&)>;
+
+  static constexpr size_t kMaxNameLength = 255;  // topics, groups, client ids
+  static constexpr size_t kMaxTxIdLength = 255;
+  static constexpr size_t kMaxSubscriptionsPerConnection = 64;
 
   BrokerCore(BrokerOptions options, boost::asio::io_context& io, Clock clock);
 
-  // ---- replay (broker_core_replay.cc) ----
-  absl::Status Replay(uint64_t position, uint8_t type, std::string_view payload);
-  void FinishReplay();
-
-  // ---- requests (broker_core.cc) ----
+  // ---- connections and dispatch (broker_core.cc) ----
   void HandleHello(PeerState& ps, const wire::Frame& f);
+
+  // ---- the transactional path (transactions.cc) ----
   void HandleSendHalf(PeerState& ps, wire::Frame& f);
   void HandleSend(PeerState& ps, wire::Frame& f);
   void HandleEndTx(PeerState& ps, uint64_t corr, uint64_t id, const std::string& tx_id,
                    wire::TxOutcome outcome, TxSource source);
-  void ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source,
-               std::function<void(const wire::Frame&)> reply);
+  // Applies `outcome` to the live half `id` by the rules of tx_rules.h, and
+  // answers with `reply` once the result is durable.
+  void ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source, TxReply reply);
+  // An outcome for a half whose decision is on its way to the log: judged
+  // again once that one lands.
+  void WaitForOutcome(MessageEntry& m, uint64_t id, wire::TxOutcome outcome, TxSource source,
+                      TxReply reply);
+  // The answer to an outcome that changes nothing (`d` is not kApply) for a
+  // half in `state`: EndTxOk with applied=false, or the error the rules say.
+  wire::Frame AnswerUnchanged(uint64_t id, wire::HalfState state, wire::TxOutcome outcome,
+                              const TxDecision& d);
+  // Writes the decision to settle `id` as `to`; OutcomeStored follows.
+  void StoreOutcome(uint64_t id, wire::HalfState to, TxReply reply);
+  void OutcomeStored(uint64_t id, const absl::Status& stored, const TxReply& reply);
+  // The decision is durable: the half takes its new state, a commit goes to
+  // the groups, a rollback is forgotten.
+  void Settle(uint64_t id, const TxReply& reply);
 
-  // ---- delivery (broker_core_delivery.cc) ----
+  // ---- delivery (delivery.cc) ----
   // A message just committed (its commit is in the table): queues it for
   // every group of its topic.
   void QueueForGroups(uint64_t id);
@@ -110,6 +143,8 @@ class BrokerCore {
   // The (group, topic) an Ack or Nack names, if `ps` subscribed to it.
   GroupTopic* SubscribedGroupTopic(PeerState& ps, const std::string& group,
                                    const std::string& topic);
+  // The group-topic of (group, topic); a new one starts from the oldest
+  // retained message of the topic and, if `persist`, is written to the log.
   GroupTopic& EnsureGroupTopic(const std::string& group, uint32_t topic, bool persist);
   void Pump(GroupTopic& gt);
   void ApplyFailures(GroupTopic& gt,
@@ -120,12 +155,30 @@ class BrokerCore {
   // and acked by every group with retention over), remembering its outcome.
   void MaybeForget(uint64_t id);
 
-  // ---- admin (broker_core_admin.cc) ----
+  // ---- admin, one handler per request (admin.cc) ----
   void HandleAdmin(PeerState& ps, const wire::Frame& f);
+  void HandleListHalf(PeerState& ps, uint64_t corr, const wire::ListHalf& req);
+  void HandleShowHalf(PeerState& ps, uint64_t corr, const wire::ShowHalf& req);
+  void HandleResolveHalf(PeerState& ps, uint64_t corr, const wire::ResolveHalf& req);
+  void HandleListTopics(PeerState& ps, uint64_t corr);
+  void HandleListGroups(PeerState& ps, uint64_t corr);
+  void HandleListDlq(PeerState& ps, uint64_t corr, const wire::ListDlq& req);
+  void HandleReplayDlq(PeerState& ps, uint64_t corr, const wire::ReplayDlq& req);
+  void HandleStats(PeerState& ps, uint64_t corr);
   wire::HalfInfo DescribeHalf(uint64_t id, const MessageEntry& m, bool with_body) const;
 
-  // ---- upkeep (broker_core_upkeep.cc) ----
+  // ---- replay, one function per record type (replay.cc) ----
+  absl::Status Replay(uint64_t position, uint8_t type, std::string_view payload);
+  void RestoreMessage(uint64_t position, RecordType type, const store::StoredMessage& record);
+  void RestoreAck(const store::StoredAck& record);
+  void RestoreDlq(const store::StoredDlq& record);
+  void RestoreDlqReplay(const store::StoredDlqReplay& record);
+  // Every record is read: indexes built, deliveries queued.
+  void FinishReplay();
+
+  // ---- upkeep (upkeep.cc) ----
   void RunCheckBacks(uint64_t now);
+  void DiscardUnanswered(uint64_t id, MessageEntry& m, uint64_t now);
   void SendCheck(uint64_t id, MessageEntry& m, PeerState& producer, uint64_t now);
   void ExpireDeliveries(uint64_t now);
   void CompactLog();
@@ -133,7 +186,7 @@ class BrokerCore {
   void CarryForward(uint64_t id, MessageEntry& m);
   void CarryGroup(uint32_t group_topic);
 
-  // ---- helpers ----
+  // ---- helpers (broker_core.cc) ----
   absl::StatusOr<wire::MessageContent> ReadContent(const MessageEntry& m) const;
   // Appends a record; `done` runs on the core's thread once it is durable
   // (or failed). Returns false (and logs) if the log refused it at once.
@@ -146,6 +199,8 @@ class BrokerCore {
   void StorageFailed(const absl::Status& status);
   PeerState* FindPeer(uint64_t peer_id);
   void ReplyTo(uint64_t peer_id, const wire::Frame& frame);
+  // A TxReply that answers request `corr` of `ps`, if it is still connected.
+  TxReply ReplyLater(const PeerState& ps, uint64_t corr);
   static wire::Frame ErrorFrame(uint64_t corr, wire::ErrorCode code, std::string message);
   void SendError(PeerState& ps, uint64_t corr, wire::ErrorCode code, std::string message,
                  bool close = false);

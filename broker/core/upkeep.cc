@@ -3,10 +3,11 @@
 // flat (live records of the oldest segment are carried forward, then the
 // segment is deleted).
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "broker/core/broker_core.h"
-#include "broker/core/broker_core_internal.h"
 #include "broker/core/event_log.h"
 #include "txmsg/records.pb.h"
 
@@ -41,17 +42,7 @@ void BrokerCore::RunCheckBacks(uint64_t now) {
     const uint64_t id = due->id;
     MessageEntry& m = *halves_.Find(id);  // scheduled: a PENDING half, nothing on its way
     if (m.checks >= options_.max_checks) {
-      halves_.Discard(id);
-      ++metrics_.discards;
-      LogEvent("discarded after ", m.checks, " checks without an outcome: id=", id, " tx=", m.tx_id,
-               " group=", registry_.Name(m.producer_group));
-      store::StoredDiscard rec;
-      rec.set_message_id(id);
-      rec.set_time_ms(now);
-      ++m.pending_writes;
-      Append(RecordType::kDiscard, rec, [this, id](absl::StatusOr<uint64_t>) {
-        if (MessageEntry* m = halves_.Find(id)) --m->pending_writes;
-      });
+      DiscardUnanswered(id, m, now);
       continue;
     }
     // One live connection of the producer group, in turn.
@@ -61,6 +52,20 @@ void BrokerCore::RunCheckBacks(uint64_t now) {
     --budget;
     SendCheck(id, m, *producer, now);
   }
+}
+
+void BrokerCore::DiscardUnanswered(uint64_t id, MessageEntry& m, uint64_t now) {
+  halves_.Discard(id);
+  ++metrics_.discards;
+  LogEvent("discarded after ", m.checks, " checks without an outcome: id=", id, " tx=", m.tx_id,
+           " group=", registry_.Name(m.producer_group));
+  store::StoredDiscard rec;
+  rec.set_message_id(id);
+  rec.set_time_ms(now);
+  ++m.pending_writes;
+  Append(RecordType::kDiscard, rec, [this, id](absl::StatusOr<uint64_t>) {
+    if (MessageEntry* m = halves_.Find(id)) --m->pending_writes;
+  });
 }
 
 void BrokerCore::SendCheck(uint64_t id, MessageEntry& m, PeerState& producer, uint64_t now) {

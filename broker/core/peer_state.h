@@ -1,7 +1,8 @@
-// The core's private structures (BrokerCore's state). Only broker_core.h and
-// its .cc files use them.
-#ifndef TXMSG_BROKER_CORE_BROKER_CORE_INTERNAL_H_
-#define TXMSG_BROKER_CORE_BROKER_CORE_INTERNAL_H_
+// What the core keeps per connection: its Hello (role, producer group) and
+// its subscriptions with their credit. Only broker_core.h and its .cc files
+// use it.
+#ifndef TXMSG_BROKER_CORE_PEER_STATE_H_
+#define TXMSG_BROKER_CORE_PEER_STATE_H_
 
 #include <cstdint>
 #include <string>
@@ -13,7 +14,7 @@
 namespace txmsg::broker::internal {
 
 struct Subscription {
-  uint32_t gt;
+  uint32_t gt;  // group-topic index (TopicRegistry)
   uint32_t max_unacked;
   uint32_t in_flight = 0;
 };
@@ -36,4 +37,4 @@ struct PeerState {
 
 }  // namespace txmsg::broker::internal
 
-#endif  // TXMSG_BROKER_CORE_BROKER_CORE_INTERNAL_H_
+#endif  // TXMSG_BROKER_CORE_PEER_STATE_H_

@@ -1,11 +1,11 @@
-// BrokerCore: consumer groups, credit-based push, acks, nacks and the DLQ.
+// BrokerCore: consumer groups, credit-based push, acks, nacks and the DLQ,
+// and forgetting a message once nobody needs it.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "base/crash_point.h"
 #include "base/crash_points.h"
 #include "broker/core/broker_core.h"
-#include "broker/core/broker_core_internal.h"
 #include "broker/core/event_log.h"
 #include "txmsg/records.pb.h"
 
@@ -47,19 +47,20 @@ GroupTopic& BrokerCore::EnsureGroupTopic(const std::string& group, uint32_t topi
 void BrokerCore::HandleSubscribe(PeerState& ps, const wire::Frame& f) {
   const wire::Subscribe& req = f.subscribe();
   const uint64_t corr = f.correlation_id();
-  if (req.topic().empty() || req.topic().size() > 255 || req.group().empty() ||
-      req.group().size() > 255) {
+  if (req.topic().empty() || req.topic().size() > kMaxNameLength || req.group().empty() ||
+      req.group().size() > kMaxNameLength) {
     return SendError(ps, corr, wire::ERROR_INVALID_REQUEST,
                      "Subscribe needs a topic and a group (1-255 bytes each)");
   }
   if (req.max_unacked() == 0) {
     return SendError(ps, corr, wire::ERROR_INVALID_REQUEST, "Subscribe needs max_unacked >= 1");
   }
-  if (ps.subs.size() >= 64) {
+  if (ps.subs.size() >= kMaxSubscriptionsPerConnection) {
     GroupTopic* existing = registry_.FindGroupTopic(req.group(), req.topic());
     if (existing == nullptr || ps.FindSub(existing->index) == nullptr) {
       return SendError(ps, corr, wire::ERROR_RESOURCE_EXHAUSTED,
-                       "a connection may hold at most 64 subscriptions");
+                       absl::StrCat("a connection may hold at most ",
+                                    kMaxSubscriptionsPerConnection, " subscriptions"));
     }
   }
   GroupTopic& gt = EnsureGroupTopic(req.group(), registry_.AddTopic(req.topic()), /*persist=*/true);
