@@ -106,12 +106,7 @@ void BrokerCore::HandleShowHalf(PeerState& ps, uint64_t corr, const wire::ShowHa
   const uint64_t id = req.message_id();
   const MessageEntry* m = halves_.Find(id);
   if (m == nullptr || m->plain) {
-    std::optional<wire::HalfState> settled = halves_.SettledState(id);
-    return SendError(
-        ps, corr, wire::ERROR_NOT_FOUND,
-        settled ? absl::StrCat("half message ", id, " was ", wire::HalfState_Name(*settled),
-                               " and is no longer retained")
-                : absl::StrCat("no half message with id ", id));
+    return Answer(ps, corr, AnswerForgotten(id, std::nullopt, TxSource::kOperator));
   }
   wire::Frame out = NewReply(corr);
   *out.mutable_show_half_ok()->mutable_half() = DescribeHalf(id, *m, /*with_body=*/true);
@@ -125,20 +120,7 @@ void BrokerCore::HandleResolveHalf(PeerState& ps, uint64_t corr, const wire::Res
   }
   const uint64_t id = req.message_id();
   if (!halves_.contains(id)) {
-    if (std::optional<wire::HalfState> settled = halves_.SettledState(id)) {
-      const TxDecision d = DecideTx(*settled, req.outcome(), TxSource::kOperator);
-      if (d.kind == TxDecision::Kind::kConflict) {
-        ++metrics_.conflicts;
-        return SendError(
-            ps, corr, wire::ERROR_CONFLICT,
-            absl::StrCat("message ", id, " was already ", wire::HalfState_Name(*settled)));
-      }
-      wire::Frame out = NewReply(corr);
-      out.mutable_end_tx_ok()->set_state(*settled);
-      out.mutable_end_tx_ok()->set_applied(false);
-      return ps.peer->Send(out);
-    }
-    return SendError(ps, corr, wire::ERROR_NOT_FOUND, absl::StrCat("no half message with id ", id));
+    return Answer(ps, corr, AnswerForgotten(id, req.outcome(), TxSource::kOperator));
   }
   LogEvent("operator ", ps.client_id, " resolves message ", id, " with ",
            wire::TxOutcome_Name(req.outcome()));

@@ -156,6 +156,12 @@ wire::Frame BrokerCore::ErrorFrame(uint64_t corr, wire::ErrorCode code, std::str
   return f;
 }
 
+void BrokerCore::Answer(PeerState& ps, uint64_t corr, wire::Frame frame) {
+  if (frame.has_error()) ++metrics_.protocol_errors;
+  frame.set_correlation_id(corr);
+  ps.peer->Send(frame);
+}
+
 void BrokerCore::SendError(PeerState& ps, uint64_t corr, wire::ErrorCode code, std::string message,
                            bool close) {
   ++metrics_.protocol_errors;

@@ -126,6 +126,12 @@ class BrokerCore {
   // half in `state`: EndTxOk with applied=false, or the error the rules say.
   wire::Frame AnswerUnchanged(uint64_t id, wire::HalfState state, wire::TxOutcome outcome,
                               const TxDecision& d);
+  // The one answer about `id` when it names no live half message: from the
+  // memory of settled halves (EndTxOk with applied=false, or a conflict, as
+  // for a live settled one), else NOT_FOUND. `outcome` is the one requested
+  // (EndTx, a check answer, an operator's resolve); nullopt for a look-up
+  // (ShowHalf), answered NOT_FOUND with the state it was settled in.
+  wire::Frame AnswerForgotten(uint64_t id, std::optional<wire::TxOutcome> outcome, TxSource source);
   // Writes the decision to settle `id` as `to`; OutcomeStored follows.
   void StoreOutcome(uint64_t id, wire::HalfState to, TxReply reply);
   void OutcomeStored(uint64_t id, const absl::Status& stored, const TxReply& reply);
@@ -201,6 +207,8 @@ class BrokerCore {
   void ReplyTo(uint64_t peer_id, const wire::Frame& frame);
   // A TxReply that answers request `corr` of `ps`, if it is still connected.
   TxReply ReplyLater(const PeerState& ps, uint64_t corr);
+  // Sends `frame` (an answer or an error) as the reply to request `corr`.
+  void Answer(PeerState& ps, uint64_t corr, wire::Frame frame);
   static wire::Frame ErrorFrame(uint64_t corr, wire::ErrorCode code, std::string message);
   void SendError(PeerState& ps, uint64_t corr, wire::ErrorCode code, std::string message,
                  bool close = false);

@@ -4,6 +4,7 @@
 // it is stored. The rules of what an outcome does are tx_rules.h's; this
 // file stores the decision and answers once it is durable.
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,25 +14,11 @@
 #include "base/crash_points.h"
 #include "broker/core/broker_core.h"
 #include "broker/core/event_log.h"
+#include "proto/half_state.h"
 #include "txmsg/records.pb.h"
 
 namespace txmsg::broker {
 namespace {
-
-const char* StateName(wire::HalfState s) {
-  switch (s) {
-    case wire::HALF_PENDING:
-      return "pending";
-    case wire::HALF_COMMITTED:
-      return "committed";
-    case wire::HALF_ROLLED_BACK:
-      return "rolled back";
-    case wire::HALF_DISCARDED:
-      return "discarded";
-    default:
-      return "unknown";
-  }
-}
 
 wire::Frame EndTxOk(wire::HalfState state, bool applied) {
   wire::Frame f;
@@ -125,28 +112,7 @@ void BrokerCore::HandleSend(PeerState& ps, wire::Frame& f) {
 void BrokerCore::HandleEndTx(PeerState& ps, uint64_t corr, uint64_t id, const std::string& tx_id,
                              wire::TxOutcome outcome, TxSource source) {
   MessageEntry* m = halves_.Find(id);
-  if (m == nullptr) {
-    if (std::optional<wire::HalfState> settled = halves_.SettledState(id)) {
-      // Settled and since forgotten: answer the outcome, change nothing.
-      const TxDecision d = DecideTx(*settled, outcome, source);
-      if (d.kind == TxDecision::Kind::kConflict) {
-        ++metrics_.conflicts;
-        return SendError(ps, corr, wire::ERROR_CONFLICT,
-                         absl::StrCat("message ", id, " was already ", StateName(*settled),
-                                      "; refusing ", wire::TxOutcome_Name(outcome)));
-      }
-      wire::Frame ok;
-      ok.set_correlation_id(corr);
-      ok.mutable_end_tx_ok()->set_state(*settled);
-      ok.mutable_end_tx_ok()->set_applied(false);
-      return ps.peer->Send(ok);
-    }
-  }
-  if (m == nullptr || m->plain) {
-    return SendError(ps, corr, wire::ERROR_NOT_FOUND,
-                     absl::StrCat("no half message with id ", id,
-                                  " (never stored, or settled and already consumed)"));
-  }
+  if (m == nullptr || m->plain) return Answer(ps, corr, AnswerForgotten(id, outcome, source));
   if (!m->tx_id.empty() && m->tx_id != tx_id) {
     return SendError(
         ps, corr, wire::ERROR_INVALID_REQUEST,
@@ -165,9 +131,7 @@ void BrokerCore::HandleEndTx(PeerState& ps, uint64_t corr, uint64_t id, const st
 
 void BrokerCore::ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source, TxReply reply) {
   MessageEntry* m = halves_.Find(id);
-  if (m == nullptr) {
-    return reply(ErrorFrame(0, wire::ERROR_NOT_FOUND, absl::StrCat("no half message ", id)));
-  }
+  if (m == nullptr) return reply(AnswerForgotten(id, outcome, source));
   if (m->is_settling()) return WaitForOutcome(*m, id, outcome, source, std::move(reply));
   const TxDecision d = DecideTx(m->state(), outcome, source);
   if (d.kind != TxDecision::Kind::kApply) {
@@ -195,8 +159,9 @@ wire::Frame BrokerCore::AnswerUnchanged(uint64_t id, wire::HalfState state, wire
           absl::StrCat("outcome ", wire::TxOutcome_Name(outcome), " is not valid here"));
     case TxDecision::Kind::kConflict: {
       ++metrics_.conflicts;
-      const std::string why = absl::StrCat("message ", id, " was already ", StateName(state),
-                                           "; refusing ", wire::TxOutcome_Name(outcome));
+      const std::string why =
+          absl::StrCat("message ", id, " was already ", proto::HalfStateLabel(state), "; refusing ",
+                       wire::TxOutcome_Name(outcome));
       LogEvent("conflict: ", why);
       return ErrorFrame(0, wire::ERROR_CONFLICT, why);
     }
@@ -206,6 +171,23 @@ wire::Frame BrokerCore::AnswerUnchanged(uint64_t id, wire::HalfState state, wire
       break;
   }
   return EndTxOk(state, /*applied=*/false);
+}
+
+wire::Frame BrokerCore::AnswerForgotten(uint64_t id, std::optional<wire::TxOutcome> outcome,
+                                        TxSource source) {
+  const std::optional<wire::HalfState> settled = halves_.SettledState(id);
+  if (!settled) {
+    return ErrorFrame(0, wire::ERROR_NOT_FOUND,
+                      absl::StrCat("no half message with id ", id,
+                                   " (never stored, or settled and no longer remembered)"));
+  }
+  if (!outcome) {
+    return ErrorFrame(
+        0, wire::ERROR_NOT_FOUND,
+        absl::StrCat("half message ", id, " was ", proto::HalfStateLabel(*settled), " (",
+                     wire::HalfState_Name(*settled), ") and is no longer retained"));
+  }
+  return AnswerUnchanged(id, *settled, *outcome, DecideTx(*settled, *outcome, source));
 }
 
 void BrokerCore::StoreOutcome(uint64_t id, wire::HalfState to, TxReply reply) {
