@@ -89,8 +89,6 @@ class BrokerCore {
   uint64_t TickIntervalMs() const;
 
   BrokerMetrics Metrics() const;
-  const log::Log& log() const { return *log_; }
-  const log::RecoveryReport& recovery_report() const { return log_->recovery_report(); }
   // Number of messages in each state, for the start-up summary.
   std::string Summary() const;
 

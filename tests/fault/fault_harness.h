@@ -1,6 +1,6 @@
 // The fault suite's harness: the three real binaries as one restartable
 // system (optionally behind a chaos proxy), a workload of orders against it,
-// the invariants of DESIGN.md checked once it is quiet, and the report.
+// the invariants of docs/design.md checked once it is quiet, and the report.
 // The scenarios that break things live in fault_suite_test.cc.
 #ifndef TXMSG_TESTS_FAULT_FAULT_HARNESS_H_
 #define TXMSG_TESTS_FAULT_FAULT_HARNESS_H_

@@ -1,7 +1,7 @@
 // The fault-injection suite: runs the three real binaries under a workload
 // of orders while breaking them on purpose (crash points, random kill -9,
 // SIGSTOP pauses, hostile input, a mistreated network, failing storage),
-// then checks the invariants of DESIGN.md once the system goes quiet.
+// then checks the invariants of docs/design.md once the system goes quiet.
 // Mutation controls (test-only switches that break a guarantee) prove the
 // checks can fail. Prints one summary and writes it to fault-report.json in
 // the build directory. The harness (system, workload, checks, report) is in
