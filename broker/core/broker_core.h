@@ -95,8 +95,8 @@ class BrokerCore {
  private:
   using PeerState = internal::PeerState;
   using Subscription = internal::Subscription;
-  // Answers a request once its outcome is known (the frame's correlation id
-  // is filled in by the callee's maker, see ReplyLater).
+  // Answers a request once its outcome is known. The frames it is given
+  // carry no correlation id: the TxReply adds it (see ReplyLater).
   using TxReply = std::function<void(const wire::Frame&)>;
 
   static constexpr size_t kMaxNameLength = 255;  // topics, groups, client ids
