@@ -34,16 +34,16 @@ inline wire::TxOutcome ToWire(TxOutcome o) {
   }
 }
 
-inline TxState FromWire(wire::HalfState s) {
+inline HalfState FromWire(wire::HalfState s) {
   switch (s) {
     case wire::HALF_COMMITTED:
-      return TxState::kCommitted;
+      return HalfState::kCommitted;
     case wire::HALF_ROLLED_BACK:
-      return TxState::kRolledBack;
+      return HalfState::kRolledBack;
     case wire::HALF_DISCARDED:
-      return TxState::kDiscarded;
+      return HalfState::kDiscarded;
     default:
-      return TxState::kPending;
+      return HalfState::kPending;
   }
 }
 

@@ -58,7 +58,6 @@ class FrameDecoder {
 
   // Bytes fed but not yet returned as frames.
   size_t buffered() const { return buffer_.size() - consumed_; }
-  uint32_t max_frame_size() const { return max_frame_size_; }
 
  private:
   // Reads the length of the frame at consumed_ if its header is complete.

@@ -1,6 +1,7 @@
-// BrokerCore: opening, connections, and the transactional path (SendHalf,
-// Send, EndTx, check answers). Delivery, admin, replay and upkeep live in
-// broker_core_*.cc beside this file.
+// BrokerCore: opening (and replaying) the log, connections and the
+// dispatch of their requests, appends, metrics. The requests themselves are
+// handled by job beside this file: transactions.cc, delivery.cc, admin.cc;
+// replay.cc rebuilds the state on start, upkeep.cc runs on every Tick.
 #include "broker/core/broker_core.h"
 
 #include <chrono>
@@ -10,11 +11,10 @@
 #include <boost/asio/post.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "broker/core/broker_core_internal.h"
-#include "broker/core/event_log.h"
-#include "broker/log/record_codec.h"
 #include "base/crash_point.h"
 #include "base/crash_points.h"
+#include "broker/core/event_log.h"
+#include "broker/log/record_codec.h"
 #include "txmsg/records.pb.h"
 
 namespace txmsg::broker {
@@ -24,24 +24,6 @@ uint64_t SystemNowMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
-}
-
-constexpr size_t kMaxNameLength = 255;
-constexpr size_t kMaxTxIdLength = 255;
-
-const char* StateName(wire::HalfState s) {
-  switch (s) {
-    case wire::HALF_PENDING:
-      return "pending";
-    case wire::HALF_COMMITTED:
-      return "committed";
-    case wire::HALF_ROLLED_BACK:
-      return "rolled back";
-    case wire::HALF_DISCARDED:
-      return "discarded";
-    default:
-      return "unknown";
-  }
 }
 
 }  // namespace
@@ -78,7 +60,12 @@ absl::StatusOr<std::unique_ptr<BrokerCore>> BrokerCore::Open(BrokerOptions optio
 }
 
 BrokerCore::BrokerCore(BrokerOptions options, boost::asio::io_context& io, Clock clock)
-    : options_(std::move(options)), io_(io), clock_(std::move(clock)), start_ms_(clock_()) {}
+    : options_(std::move(options)),
+      io_(io),
+      clock_(std::move(clock)),
+      start_ms_(clock_()),
+      registry_(&options_.delivery),
+      halves_(options_.settled_memory) {}
 
 BrokerCore::~BrokerCore() {
   stopping_ = true;
@@ -97,23 +84,7 @@ uint64_t BrokerCore::TickIntervalMs() const {
 
 // ---------------------------------------------------------------- helpers
 
-uint32_t BrokerCore::Intern(const std::string& name) {
-  auto [it, inserted] = name_index_.try_emplace(name, static_cast<uint32_t>(names_.size()));
-  if (inserted) names_.push_back(name);
-  return it->second;
-}
-
-uint32_t BrokerCore::TopicIndex(const std::string& name) {
-  const uint32_t n = Intern(name);
-  auto [it, inserted] = topic_by_name_.try_emplace(n, static_cast<uint32_t>(topics_.size()));
-  if (inserted) {
-    topics_.emplace_back();
-    topics_.back().name = n;
-  }
-  return it->second;
-}
-
-absl::StatusOr<wire::MessageContent> BrokerCore::ReadContent(const Message& m) const {
+absl::StatusOr<wire::MessageContent> BrokerCore::ReadContent(const MessageEntry& m) const {
   absl::StatusOr<log::Record> rec = log_->Read(m.body_pos);
   if (!rec.ok()) return rec.status();
   store::StoredMessage stored;
@@ -160,14 +131,6 @@ void BrokerCore::StorageFailed(const absl::Status& status) {
   storage_refusals_unreported_ = 0;
 }
 
-void BrokerCore::ScheduleCheck(uint64_t id, uint64_t due_ms) {
-  auto it = messages_.find(id);
-  if (it == messages_.end()) return;
-  check_queue_.erase({it->second.next_check_ms, id});
-  it->second.next_check_ms = due_ms;
-  check_queue_.emplace(due_ms, id);
-}
-
 BrokerCore::PeerState* BrokerCore::FindPeer(uint64_t peer_id) {
   auto it = peers_.find(peer_id);
   return it == peers_.end() ? nullptr : it->second.get();
@@ -177,12 +140,26 @@ void BrokerCore::ReplyTo(uint64_t peer_id, const wire::Frame& frame) {
   if (PeerState* ps = FindPeer(peer_id)) ps->peer->Send(frame);
 }
 
+BrokerCore::TxReply BrokerCore::ReplyLater(const PeerState& ps, uint64_t corr) {
+  return [this, peer_id = ps.peer->id(), corr](const wire::Frame& reply) {
+    wire::Frame f = reply;
+    f.set_correlation_id(corr);
+    ReplyTo(peer_id, f);
+  };
+}
+
 wire::Frame BrokerCore::ErrorFrame(uint64_t corr, wire::ErrorCode code, std::string message) {
   wire::Frame f;
   f.set_correlation_id(corr);
   f.mutable_error()->set_code(code);
   f.mutable_error()->set_message(std::move(message));
   return f;
+}
+
+void BrokerCore::Answer(PeerState& ps, uint64_t corr, wire::Frame frame) {
+  if (frame.has_error()) ++metrics_.protocol_errors;
+  frame.set_correlation_id(corr);
+  ps.peer->Send(frame);
 }
 
 void BrokerCore::SendError(PeerState& ps, uint64_t corr, wire::ErrorCode code, std::string message,
@@ -213,13 +190,10 @@ void BrokerCore::OnDisconnect(Peer* peer) {
     LogEvent("client disconnected: ", peer->description(), " id=", ps->client_id,
              " role=", wire::ClientRole_Name(ps->role));
   }
-  if (ps->has_producer_group) {
-    auto& list = producers_[ps->producer_group];
-    list.erase(std::remove(list.begin(), list.end(), peer->id()), list.end());
-  }
+  if (ps->has_producer_group) registry_.RemoveProducer(ps->producer_group, peer->id());
   const uint64_t now = clock_();
   for (const Subscription& sub : ps->subs) {
-    GroupTopic& gt = *group_topics_[sub.gt];
+    GroupTopic& gt = registry_.group_topic(sub.gt);
     gt.consumers.erase(std::remove(gt.consumers.begin(), gt.consumers.end(), peer->id()),
                        gt.consumers.end());
     ApplyFailures(gt, gt.queue.ConsumerGone(peer->id(), now));
@@ -320,9 +294,9 @@ void BrokerCore::HandleHello(PeerState& ps, const wire::Frame& f) {
   ps.role = h.role();
   ps.client_id = h.client_id().empty() ? ps.peer->description() : h.client_id();
   if (ps.role == wire::ROLE_PRODUCER && !h.producer_group().empty()) {
-    ps.producer_group = Intern(h.producer_group());
+    ps.producer_group = registry_.Intern(h.producer_group());
     ps.has_producer_group = true;
-    producers_[ps.producer_group].push_back(ps.peer->id());
+    registry_.AddProducer(ps.producer_group, ps.peer->id());
   }
   LogEvent("client connected: ", ps.peer->description(), " id=", ps.client_id,
            " role=", wire::ClientRole_Name(ps.role),
@@ -335,235 +309,30 @@ void BrokerCore::HandleHello(PeerState& ps, const wire::Frame& f) {
   ps.peer->Send(ok);
 }
 
-void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
-  const uint64_t corr = f.correlation_id();
-  wire::SendHalf& req = *f.mutable_send_half();
-  const std::string& topic = req.content().topic();
-  if (topic.empty() || topic.size() > kMaxNameLength) {
-    return SendError(ps, corr, wire::ERROR_INVALID_REQUEST, "SendHalf needs a topic (1-255 bytes)");
+BrokerMetrics BrokerCore::Metrics() const {
+  BrokerMetrics m = metrics_;
+  m.connections = peers_.size();
+  m.uptime_ms = clock_() - start_ms_;
+  // From counters, not by walking the messages: a scrape stays cheap with a
+  // million of them.
+  m.committed = halves_.committed();
+  m.pending_half = halves_.pending();
+  m.discarded = halves_.discarded();
+  for (uint32_t g = 0; g < registry_.group_topic_count(); ++g) {
+    const GroupTopic& gt = registry_.group_topic(g);
+    m.in_flight += gt.queue.in_flight();
+    m.dlq += gt.queue.dlq().size();
   }
-  if (req.tx_id().empty() || req.tx_id().size() > kMaxTxIdLength) {
-    return SendError(ps, corr, wire::ERROR_INVALID_REQUEST, "SendHalf needs a tx_id (1-255 bytes)");
-  }
-  std::string group = req.producer_group();
-  if (group.empty() && ps.has_producer_group) group = Name(ps.producer_group);
-  if (group.empty()) {
-    return SendError(ps, corr, wire::ERROR_INVALID_REQUEST,
-                     "SendHalf needs a producer group (in Hello or in the request)");
-  }
-  store::StoredMessage stored;
-  stored.set_tx_id(req.tx_id());
-  stored.set_producer_group(group);
-  stored.set_store_time_ms(clock_());
-  *stored.mutable_content() = std::move(*req.mutable_content());
-  const uint64_t peer_id = ps.peer->id();
-  auto draft = std::make_shared<Message>();
-  draft->store_time_ms = stored.store_time_ms();
-  draft->tx_id = stored.tx_id();
-  draft->topic = TopicIndex(stored.content().topic());
-  draft->producer_group = Intern(group);
-  const bool queued = Append(RecordType::kHalf, stored, [this, peer_id, corr, draft](auto pos) {
-    Message& m = *draft;
-    if (!pos.ok()) {
-      return ReplyTo(peer_id, ErrorFrame(corr, wire::ERROR_UNAVAILABLE,
-                                         "half message not stored: " + pos.status().ToString()));
-    }
-    CrashPoint(crash_points::kBrokerHalfSyncedBeforeAck);
-    m.body_pos = *pos;
-    const uint64_t due = m.store_time_ms + options_.tx_timeout_ms;
-    ++topics_[m.topic].pending_half;
-    messages_.emplace(*pos, std::move(m));
-    open_halves_.insert(*pos);
-    ScheduleCheck(*pos, due);
-    ++metrics_.halves_stored;
-    wire::Frame ok;
-    ok.set_correlation_id(corr);
-    ok.mutable_send_half_ok()->set_message_id(*pos);
-    ReplyTo(peer_id, ok);
-  });
-  if (!queued) {
-    SendError(ps, corr, wire::ERROR_UNAVAILABLE, "the broker cannot store messages right now");
-  }
-}
-
-void BrokerCore::HandleSend(PeerState& ps, wire::Frame& f) {
-  const uint64_t corr = f.correlation_id();
-  wire::Send& req = *f.mutable_send();
-  const std::string& topic = req.content().topic();
-  if (topic.empty() || topic.size() > kMaxNameLength) {
-    return SendError(ps, corr, wire::ERROR_INVALID_REQUEST, "Send needs a topic (1-255 bytes)");
-  }
-  store::StoredMessage stored;
-  stored.set_store_time_ms(clock_());
-  *stored.mutable_content() = std::move(*req.mutable_content());
-  const uint64_t peer_id = ps.peer->id();
-  auto draft = std::make_shared<Message>();
-  draft->plain = true;
-  draft->state = wire::HALF_COMMITTED;
-  draft->store_time_ms = stored.store_time_ms();
-  draft->topic = TopicIndex(stored.content().topic());
-  const bool queued = Append(RecordType::kPlain, stored, [this, peer_id, corr, draft](auto pos) {
-    Message& m = *draft;
-    if (!pos.ok()) {
-      return ReplyTo(peer_id, ErrorFrame(corr, wire::ERROR_UNAVAILABLE,
-                                         "message not stored: " + pos.status().ToString()));
-    }
-    m.body_pos = *pos;
-    m.commit_time_ms = clock_();
-    messages_.emplace(*pos, std::move(m));
-    ++metrics_.plain_stored;
-    OnCommitted(*pos);
-    wire::Frame ok;
-    ok.set_correlation_id(corr);
-    ok.mutable_send_ok()->set_message_id(*pos);
-    ReplyTo(peer_id, ok);
-  });
-  if (!queued) {
-    SendError(ps, corr, wire::ERROR_UNAVAILABLE, "the broker cannot store messages right now");
-  }
-}
-
-void BrokerCore::HandleEndTx(PeerState& ps, uint64_t corr, uint64_t id, const std::string& tx_id,
-                             wire::TxOutcome outcome, TxSource source) {
-  auto it = messages_.find(id);
-  if (it == messages_.end()) {
-    if (std::optional<wire::HalfState> settled = SettledState(id)) {
-      // Settled and since forgotten: answer the outcome, change nothing.
-      const TxDecision d = DecideTx(*settled, outcome, source);
-      if (d.kind == TxDecision::Kind::kConflict) {
-        ++metrics_.conflicts;
-        return SendError(ps, corr, wire::ERROR_CONFLICT,
-                         absl::StrCat("message ", id, " was already ", StateName(*settled),
-                                      "; refusing ", wire::TxOutcome_Name(outcome)));
-      }
-      wire::Frame ok;
-      ok.set_correlation_id(corr);
-      ok.mutable_end_tx_ok()->set_state(*settled);
-      ok.mutable_end_tx_ok()->set_applied(false);
-      return ps.peer->Send(ok);
-    }
-  }
-  if (it == messages_.end() || it->second.plain) {
-    return SendError(ps, corr, wire::ERROR_NOT_FOUND,
-                     absl::StrCat("no half message with id ", id,
-                                  " (never stored, or settled and already consumed)"));
-  }
-  if (!it->second.tx_id.empty() && it->second.tx_id != tx_id) {
-    return SendError(
-        ps, corr, wire::ERROR_INVALID_REQUEST,
-        absl::StrCat("message ", id, " belongs to tx '", it->second.tx_id, "', not '", tx_id, "'"));
-  }
-  if (source == TxSource::kCheckAnswer) {
-    if (outcome == wire::TX_COMMIT) ++metrics_.checks_answered_commit;
-    if (outcome == wire::TX_ROLLBACK) ++metrics_.checks_answered_rollback;
-    if (outcome == wire::TX_UNKNOWN) ++metrics_.checks_answered_unknown;
-    if (auto* history = it->second.history.get(); history != nullptr && !history->empty()) {
-      history->back().set_answer(outcome);
-    }
-  }
-  const uint64_t peer_id = ps.peer->id();
-  ApplyTx(id, outcome, source, [this, peer_id, corr](const wire::Frame& reply) {
-    wire::Frame f = reply;
-    f.set_correlation_id(corr);
-    ReplyTo(peer_id, f);
-  });
-}
-
-void BrokerCore::ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source,
-                         std::function<void(const wire::Frame&)> reply) {
-  auto it = messages_.find(id);
-  if (it == messages_.end()) {
-    return reply(ErrorFrame(0, wire::ERROR_NOT_FOUND, absl::StrCat("no half message ", id)));
-  }
-  Message& m = it->second;
-  // While a decision is on its way to the log, judge against it and answer
-  // once it is durable, so no answer claims what a crash could undo.
-  if (m.settling != wire::HALF_STATE_UNSPECIFIED) {
-    if (!m.waiters) m.waiters = std::make_unique<std::vector<std::function<void()>>>();
-    m.waiters->push_back([this, id, outcome, source, reply = std::move(reply)]() mutable {
-      ApplyTx(id, outcome, source, std::move(reply));
-    });
-    return;
-  }
-  const TxDecision d = DecideTx(m.state, outcome, source);
-  auto ok_frame = [](wire::HalfState state, bool applied) {
-    wire::Frame f;
-    f.mutable_end_tx_ok()->set_state(state);
-    f.mutable_end_tx_ok()->set_applied(applied);
-    return f;
-  };
-  switch (d.kind) {
-    case TxDecision::Kind::kInvalid:
-      return reply(ErrorFrame(
-          0, wire::ERROR_INVALID_REQUEST,
-          absl::StrCat("outcome ", wire::TxOutcome_Name(outcome), " is not valid here")));
-    case TxDecision::Kind::kNoChange:
-    case TxDecision::Kind::kAlreadySettled:
-      return reply(ok_frame(m.state, false));
-    case TxDecision::Kind::kConflict: {
-      ++metrics_.conflicts;
-      const std::string why = absl::StrCat("message ", id, " was already ", StateName(m.state),
-                                           "; refusing ", wire::TxOutcome_Name(outcome));
-      LogEvent("conflict: ", why);
-      return reply(ErrorFrame(0, wire::ERROR_CONFLICT, why));
-    }
-    case TxDecision::Kind::kApply:
-      break;
-  }
-  m.settling = d.state;
-  ++m.pending_writes;
-  check_queue_.erase({m.next_check_ms, id});
-  store::StoredTxEnd rec;
-  rec.set_message_id(id);
-  rec.set_state(d.state);
-  rec.set_time_ms(clock_());
-  const bool queued = Append(RecordType::kTxEnd, rec, [this, id, d, reply](auto pos) {
-    auto it = messages_.find(id);
-    if (it == messages_.end()) return;
-    Message& m = it->second;
-    --m.pending_writes;
-    m.settling = wire::HALF_STATE_UNSPECIFIED;
-    auto waiters = std::move(m.waiters);
-    if (!pos.ok()) {
-      if (m.state == wire::HALF_PENDING) ScheduleCheck(id, clock_() + options_.check_interval_ms);
-      reply(
-          ErrorFrame(0, wire::ERROR_UNAVAILABLE, "outcome not stored: " + pos.status().ToString()));
-    } else {
-      const wire::HalfState before = m.state;
-      m.state = d.state;
-      open_halves_.erase(id);
-      if (before == wire::HALF_PENDING) --topics_[m.topic].pending_half;
-      if (d.state == wire::HALF_COMMITTED) {
-        CrashPoint(crash_points::kBrokerCommitSyncedBeforeDispatch);
-        ++metrics_.commits;
-        m.commit_time_ms = clock_();
-        OnCommitted(id);
-      } else {
-        ++metrics_.rollbacks;
-      }
-      wire::Frame f;
-      f.mutable_end_tx_ok()->set_state(d.state);
-      f.mutable_end_tx_ok()->set_applied(true);
-      reply(f);
-      if (d.state == wire::HALF_ROLLED_BACK) MaybeForget(id);
-    }
-    if (waiters) {
-      for (auto& w : *waiters) w();
-    }
-  });
-  if (!queued) {
-    --m.pending_writes;
-    m.settling = wire::HALF_STATE_UNSPECIFIED;
-    if (m.state == wire::HALF_PENDING) ScheduleCheck(id, clock_() + options_.check_interval_ms);
-    reply(ErrorFrame(0, wire::ERROR_UNAVAILABLE, "the broker cannot store outcomes right now"));
-  }
+  if (log_) m.log = log_->stats();
+  return m;
 }
 
 std::string BrokerCore::Summary() const {
   const BrokerMetrics m = Metrics();
   return absl::StrCat("pending_half=", m.pending_half, " discarded=", m.discarded,
-                      " committed=", m.committed, " dlq=", m.dlq, " topics=", topics_.size(),
-                      " groups=", group_topics_.size(), " segments=", m.log.segments,
+                      " committed=", m.committed, " dlq=", m.dlq,
+                      " topics=", registry_.topic_count(),
+                      " groups=", registry_.group_topic_count(), " segments=", m.log.segments,
                       " log_bytes=", m.log.disk_bytes);
 }
 

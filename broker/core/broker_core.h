@@ -1,8 +1,14 @@
-// The broker's state and every rule that changes it: half messages and their
-// check-backs, commits and rollbacks, delivery to consumer groups, acks, the
-// DLQ, admin requests, replay of the log on start, and the upkeep that keeps
-// the log from growing (carrying live records forward, deleting dead
-// segments).
+// The broker's state machine: half messages and their check-backs, commits
+// and rollbacks, delivery to consumer groups, acks, the DLQ, admin requests,
+// replay of the log on start, and the upkeep that keeps the log from growing
+// (carrying live records forward, deleting dead segments).
+//
+// The state has one owner per kind (broker/state/): HalfMessageTable holds
+// every live message (states, check schedule, settled ids), TopicRegistry
+// the names, topics, groups and producers, DeliveryQueue each group's
+// delivery. BrokerCore applies the rules, writes the log and answers; its
+// code is split by job: transactions.cc, delivery.cc, admin.cc, replay.cc,
+// upkeep.cc, and broker_core.cc for opening, dispatch and appends.
 //
 // Threading: everything here runs on one asio thread (the io_context given to
 // Open); nothing is locked. The log's completions arrive on its writer thread
@@ -12,28 +18,34 @@
 #define TXMSG_BROKER_CORE_BROKER_CORE_H_
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
 
-#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
-#include "broker/core/broker_core_internal.h"
 #include "broker/core/broker_metrics.h"
 #include "broker/core/peer.h"
+#include "broker/core/peer_state.h"
 #include "broker/log/log.h"
 #include "broker/state/delivery_queue.h"
+#include "broker/state/half_table.h"
 #include "broker/state/record_types.h"
+#include "broker/state/topic_registry.h"
 #include "broker/state/tx_rules.h"
 #include "txmsg/broker.pb.h"
+
+namespace txmsg::store {
+class StoredAck;
+class StoredDlq;
+class StoredDlqReplay;
+class StoredMessage;
+}  // namespace txmsg::store
 
 namespace txmsg::broker {
 
@@ -77,41 +89,66 @@ class BrokerCore {
   uint64_t TickIntervalMs() const;
 
   BrokerMetrics Metrics() const;
-  const log::Log& log() const { return *log_; }
-  const log::RecoveryReport& recovery_report() const { return log_->recovery_report(); }
   // Number of messages in each state, for the start-up summary.
   std::string Summary() const;
 
  private:
-  using Message = internal::Message;
-  using Topic = internal::Topic;
-  using GroupTopic = internal::GroupTopic;
-  using Subscription = internal::Subscription;
   using PeerState = internal::PeerState;
+  using Subscription = internal::Subscription;
+  // Answers a request once its outcome is known. The frames it is given
+  // carry no correlation id: the TxReply adds it (see ReplyLater).
+  using TxReply = std::function<void(const wire::Frame&)>;
+
+  static constexpr size_t kMaxNameLength = 255;  // topics, groups, client ids
+  static constexpr size_t kMaxTxIdLength = 255;
+  static constexpr size_t kMaxSubscriptionsPerConnection = 64;
 
   BrokerCore(BrokerOptions options, boost::asio::io_context& io, Clock clock);
 
-  // ---- replay (broker_core_replay.cc) ----
-  absl::Status Replay(uint64_t position, uint8_t type, std::string_view payload);
-  void FinishReplay();
-
-  // ---- requests (broker_core.cc) ----
+  // ---- connections and dispatch (broker_core.cc) ----
   void HandleHello(PeerState& ps, const wire::Frame& f);
+
+  // ---- the transactional path (transactions.cc) ----
   void HandleSendHalf(PeerState& ps, wire::Frame& f);
   void HandleSend(PeerState& ps, wire::Frame& f);
   void HandleEndTx(PeerState& ps, uint64_t corr, uint64_t id, const std::string& tx_id,
                    wire::TxOutcome outcome, TxSource source);
-  void ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source,
-               std::function<void(const wire::Frame&)> reply);
-  void OnCommitted(uint64_t id);
+  // Applies `outcome` to the live half `id` by the rules of tx_rules.h, and
+  // answers with `reply` once the result is durable.
+  void ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source, TxReply reply);
+  // An outcome for a half whose decision is on its way to the log: judged
+  // again once that one lands.
+  void WaitForOutcome(MessageEntry& m, uint64_t id, wire::TxOutcome outcome, TxSource source,
+                      TxReply reply);
+  // The answer to an outcome that changes nothing (`d` is not kApply) for a
+  // half in `state`: EndTxOk with applied=false, or the error the rules say.
+  wire::Frame AnswerUnchanged(uint64_t id, wire::HalfState state, wire::TxOutcome outcome,
+                              const TxDecision& d);
+  // The one answer about `id` when it names no live half message: from the
+  // memory of settled halves (EndTxOk with applied=false, or a conflict, as
+  // for a live settled one), else NOT_FOUND. `outcome` is the one requested
+  // (EndTx, a check answer, an operator's resolve); nullopt for a look-up
+  // (ShowHalf), answered NOT_FOUND with the state it was settled in.
+  wire::Frame AnswerForgotten(uint64_t id, std::optional<wire::TxOutcome> outcome, TxSource source);
+  // Writes the decision to settle `id` as `to`; OutcomeStored follows.
+  void StoreOutcome(uint64_t id, wire::HalfState to, TxReply reply);
+  void OutcomeStored(uint64_t id, const absl::Status& stored, const TxReply& reply);
+  // The decision is durable: the half takes its new state, a commit goes to
+  // the groups, a rollback is forgotten.
+  void Settle(uint64_t id, const TxReply& reply);
 
-  // ---- delivery (broker_core_delivery.cc) ----
+  // ---- delivery (delivery.cc) ----
+  // A message just committed (its commit is in the table): queues it for
+  // every group of its topic.
+  void QueueForGroups(uint64_t id);
   void HandleSubscribe(PeerState& ps, const wire::Frame& f);
   void HandleAck(PeerState& ps, const wire::Frame& f);
   void HandleNack(PeerState& ps, const wire::Frame& f);
   // The (group, topic) an Ack or Nack names, if `ps` subscribed to it.
   GroupTopic* SubscribedGroupTopic(PeerState& ps, const std::string& group,
                                    const std::string& topic);
+  // The group-topic of (group, topic); a new one starts from the oldest
+  // retained message of the topic and, if `persist`, is written to the log.
   GroupTopic& EnsureGroupTopic(const std::string& group, uint32_t topic, bool persist);
   void Pump(GroupTopic& gt);
   void ApplyFailures(GroupTopic& gt,
@@ -121,27 +158,40 @@ class BrokerCore {
   // Drops a message that nobody needs any more (rolled back, or committed
   // and acked by every group with retention over), remembering its outcome.
   void MaybeForget(uint64_t id);
-  void Forget(uint64_t id);
-  std::optional<wire::HalfState> SettledState(uint64_t id) const;
 
-  // ---- admin (broker_core_admin.cc) ----
+  // ---- admin, one handler per request (admin.cc) ----
   void HandleAdmin(PeerState& ps, const wire::Frame& f);
-  wire::HalfInfo DescribeHalf(uint64_t id, const Message& m, bool with_body) const;
+  void HandleListHalf(PeerState& ps, uint64_t corr, const wire::ListHalf& req);
+  void HandleShowHalf(PeerState& ps, uint64_t corr, const wire::ShowHalf& req);
+  void HandleResolveHalf(PeerState& ps, uint64_t corr, const wire::ResolveHalf& req);
+  void HandleListTopics(PeerState& ps, uint64_t corr);
+  void HandleListGroups(PeerState& ps, uint64_t corr);
+  void HandleListDlq(PeerState& ps, uint64_t corr, const wire::ListDlq& req);
+  void HandleReplayDlq(PeerState& ps, uint64_t corr, const wire::ReplayDlq& req);
+  void HandleStats(PeerState& ps, uint64_t corr);
+  wire::HalfInfo DescribeHalf(uint64_t id, const MessageEntry& m, bool with_body) const;
 
-  // ---- upkeep (broker_core_upkeep.cc) ----
+  // ---- replay, one function per record type (replay.cc) ----
+  absl::Status Replay(uint64_t position, uint8_t type, std::string_view payload);
+  void RestoreMessage(uint64_t position, RecordType type, const store::StoredMessage& record);
+  void RestoreAck(const store::StoredAck& record);
+  void RestoreDlq(const store::StoredDlq& record);
+  void RestoreDlqReplay(const store::StoredDlqReplay& record);
+  // Every record is read: indexes built, deliveries queued.
+  void FinishReplay();
+
+  // ---- upkeep (upkeep.cc) ----
   void RunCheckBacks(uint64_t now);
-  void SendCheck(uint64_t id, Message& m, PeerState& producer, uint64_t now);
+  void DiscardUnanswered(uint64_t id, MessageEntry& m, uint64_t now);
+  void SendCheck(uint64_t id, MessageEntry& m, PeerState& producer, uint64_t now);
   void ExpireDeliveries(uint64_t now);
   void CompactLog();
   void SweepRetention(uint64_t now);
-  void CarryForward(uint64_t id, Message& m);
+  void CarryForward(uint64_t id, MessageEntry& m);
   void CarryGroup(uint32_t group_topic);
 
-  // ---- helpers ----
-  uint32_t Intern(const std::string& name);
-  const std::string& Name(uint32_t idx) const { return names_[idx]; }
-  uint32_t TopicIndex(const std::string& name);
-  absl::StatusOr<wire::MessageContent> ReadContent(const Message& m) const;
+  // ---- helpers (broker_core.cc) ----
+  absl::StatusOr<wire::MessageContent> ReadContent(const MessageEntry& m) const;
   // Appends a record; `done` runs on the core's thread once it is durable
   // (or failed). Returns false (and logs) if the log refused it at once.
   bool Append(RecordType type, const google::protobuf::Message& payload,
@@ -151,9 +201,12 @@ class BrokerCore {
   // be trusted, and a restart recovers exactly that. A full disk (or queue)
   // is reported, at most every few seconds, and the broker carries on.
   void StorageFailed(const absl::Status& status);
-  void ScheduleCheck(uint64_t id, uint64_t due_ms);
   PeerState* FindPeer(uint64_t peer_id);
   void ReplyTo(uint64_t peer_id, const wire::Frame& frame);
+  // A TxReply that answers request `corr` of `ps`, if it is still connected.
+  TxReply ReplyLater(const PeerState& ps, uint64_t corr);
+  // Sends `frame` (an answer or an error) as the reply to request `corr`.
+  void Answer(PeerState& ps, uint64_t corr, wire::Frame frame);
   static wire::Frame ErrorFrame(uint64_t corr, wire::ErrorCode code, std::string message);
   void SendError(PeerState& ps, uint64_t corr, wire::ErrorCode code, std::string message,
                  bool close = false);
@@ -166,28 +219,14 @@ class BrokerCore {
   bool replaying_ = true;
   bool stopping_ = false;
 
-  // Interned names (topics, groups).
-  std::vector<std::string> names_;
-  absl::flat_hash_map<std::string, uint32_t> name_index_;
-
-  absl::btree_map<uint64_t, Message> messages_;          // live messages by id
-  std::set<uint64_t> open_halves_;                       // PENDING or DISCARDED
-  std::set<std::pair<uint64_t, uint64_t>> check_queue_;  // (due, id), PENDING only
-  std::vector<Topic> topics_;
-  absl::flat_hash_map<uint32_t, uint32_t> topic_by_name_;  // name idx -> topics_ idx
-  std::vector<std::unique_ptr<GroupTopic>> group_topics_;
-  absl::flat_hash_map<std::pair<uint32_t, uint32_t>, uint32_t> gt_index_;  // (group, topic)
+  TopicRegistry registry_;   // names, topics, groups, producers
+  HalfMessageTable halves_;  // every live message and the settled ids
   absl::flat_hash_map<uint64_t, std::unique_ptr<PeerState>> peers_;
-  absl::flat_hash_map<uint32_t, std::vector<uint64_t>> producers_;  // group -> peer ids
-  absl::flat_hash_map<uint32_t, size_t> producer_rr_;
   uint64_t next_correlation_ = 1;
   uint64_t carrying_ = 0;  // carry-forward appends in flight
   uint64_t last_compaction_ms_ = 0;
   uint64_t last_storage_report_ms_ = 0;
   uint64_t storage_refusals_unreported_ = 0;
-  // Outcomes of forgotten halves, so a late EndTx is still answered.
-  absl::flat_hash_map<uint64_t, wire::HalfState> settled_;
-  std::deque<uint64_t> settled_order_;
 
   BrokerMetrics metrics_;
   // Expires when the core is destroyed; log completions check it.

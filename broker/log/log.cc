@@ -368,8 +368,7 @@ absl::StatusOr<size_t> Log::DeleteSegmentsBefore(uint64_t position) {
 std::vector<SegmentInfo> Log::Segments() const {
   absl::MutexLock lock(&mu_);
   std::vector<SegmentInfo> out;
-  for (const auto& [base, seg] : segments_) out.push_back({base, seg->size, false});
-  if (!out.empty()) out.back().active = true;
+  for (const auto& [base, seg] : segments_) out.push_back({base, seg->size});
   return out;
 }
 

@@ -66,7 +66,6 @@ struct Record {
 struct SegmentInfo {
   uint64_t base = 0;
   uint64_t size = 0;  // durable bytes
-  bool active = false;
 };
 
 // Cumulative counters since Open. Latency buckets (microseconds) are upper
@@ -123,6 +122,7 @@ class Log {
   // Returns how many were deleted. Thread-safe.
   [[nodiscard]] absl::StatusOr<size_t> DeleteSegmentsBefore(uint64_t position);
 
+  // The segments, oldest first; the last is the one being written.
   std::vector<SegmentInfo> Segments() const;
   // Position the next record will get if no segment rolls first; every
   // record before it is durable.

@@ -113,7 +113,6 @@ class DeliveryQueue {
   // line, with fresh attempts. Returns the ids moved.
   std::vector<uint64_t> ReplayDlq(std::optional<uint64_t> id);
 
-  size_t fresh() const { return fresh_.size(); }
   size_t in_flight() const { return inflight_.size(); }
   size_t waiting_retry() const { return waiting_.size(); }
   // Every message of the group not yet acked (dlq included).

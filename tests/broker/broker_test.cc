@@ -18,9 +18,9 @@ TEST_F(BrokerTest, CommittedHalfIsDeliveredAndRolledBackHalfNeverIs) {
   ASSERT_OK_AND_ASSIGN(uint64_t b, producer->SendHalf(Msg("roll-me-back"), "tx-b"));
   ASSERT_OK_AND_ASSIGN(EndTxResult ra, producer->EndTx(a, "tx-a", TxOutcome::kCommit));
   EXPECT_TRUE(ra.applied);
-  EXPECT_EQ(ra.state, TxState::kCommitted);
+  EXPECT_EQ(ra.state, HalfState::kCommitted);
   ASSERT_OK_AND_ASSIGN(EndTxResult rb, producer->EndTx(b, "tx-b", TxOutcome::kRollback));
-  EXPECT_EQ(rb.state, TxState::kRolledBack);
+  EXPECT_EQ(rb.state, HalfState::kRolledBack);
   ASSERT_TRUE(inbox.WaitFor("commit-me"));
   Barrier(*producer, inbox);
   EXPECT_EQ(inbox.Count("roll-me-back"), 0u);
@@ -64,7 +64,7 @@ TEST_F(BrokerTest, RepeatedEndTxIsAnsweredAndTheOppositeOutcomeIsRefused) {
   EXPECT_TRUE(first.applied);
   ASSERT_OK_AND_ASSIGN(EndTxResult again, producer->EndTx(id, "tx-x", TxOutcome::kCommit));
   EXPECT_FALSE(again.applied);
-  EXPECT_EQ(again.state, TxState::kCommitted);
+  EXPECT_EQ(again.state, HalfState::kCommitted);
   auto conflict = producer->EndTx(id, "tx-x", TxOutcome::kRollback);
   ASSERT_FALSE(conflict.ok());
   EXPECT_EQ(conflict.status().code(), absl::StatusCode::kAborted) << conflict.status();
@@ -126,7 +126,7 @@ TEST_F(BrokerTest, CheckBackResolvesAHalfWhoseProducerDiedAfterItsLocalTransacti
   auto late = survivor->EndTx(id, "tx-orphan", TxOutcome::kCommit);
   ASSERT_OK(late);
   EXPECT_FALSE(late->applied);
-  EXPECT_EQ(late->state, TxState::kCommitted);
+  EXPECT_EQ(late->state, HalfState::kCommitted);
 }
 
 TEST_F(BrokerTest, HalfIsDiscardedAfterMaxChecksAndChecksDoNotGrowTheLog) {

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "base/printable.h"
+#include "proto/half_state.h"
 #include "tools/txmsgctl/render.h"
 #include "txmsg/blocking_client.h"
 
@@ -21,6 +22,7 @@ namespace txmsg::ctl {
 namespace {
 
 namespace pb = google::protobuf;
+using proto::HalfStateLabel;
 
 constexpr int kOk = 0;
 constexpr int kRefused = 1;
@@ -82,21 +84,6 @@ class Session {
   std::unique_ptr<BlockingClient> client_;
 };
 
-std::string StateName(wire::HalfState s) {
-  switch (s) {
-    case wire::HALF_PENDING:
-      return "pending";
-    case wire::HALF_COMMITTED:
-      return "committed";
-    case wire::HALF_ROLLED_BACK:
-      return "rolled_back";
-    case wire::HALF_DISCARDED:
-      return "discarded";
-    default:
-      return "unknown";
-  }
-}
-
 bool ParseId(const std::string& s, uint64_t* id) { return absl::SimpleAtoi(s, id) && *id > 0; }
 
 // ---- half list ----
@@ -143,7 +130,7 @@ int PrintHalfList(const CtlOptions& o, const wire::ListHalfOk& ok) {
       fields["age_ms"].set_number_value(static_cast<double>(h.age_ms()));
       fields["checks"].set_number_value(h.checks());
       fields["next_check_ms"].set_number_value(static_cast<double>(h.next_check_ms()));
-      fields["state"].set_string_value(StateName(h.state()));
+      fields["state"].set_string_value(HalfStateLabel(h.state()));
     }
     (*root.mutable_fields())["total"].set_number_value(static_cast<double>(ok.total()));
     (*root.mutable_fields())["pending"].set_number_value(static_cast<double>(pending));
@@ -156,7 +143,7 @@ int PrintHalfList(const CtlOptions& o, const wire::ListHalfOk& ok) {
     rows.push_back({absl::StrCat(h.message_id()), h.tx_id(), h.producer_group(),
                     h.content().topic(), Age(h.age_ms()), absl::StrCat(h.checks()),
                     h.state() == wire::HALF_PENDING ? Age(h.next_check_ms()) : "-",
-                    StateName(h.state())});
+                    HalfStateLabel(h.state())});
   }
   std::printf("%s",
               Table({"ID", "TX_ID", "GROUP", "TOPIC", "AGE", "CHECKS", "NEXT_CHECK", "STATE"}, rows)
@@ -319,7 +306,7 @@ int HalfShow(const CtlOptions& o, uint64_t id) {
       auto& fields = *doc.mutable_struct_value()->mutable_fields();
       fields["id"].set_number_value(static_cast<double>(h.message_id()));
       fields["group"].set_string_value(h.producer_group());
-      fields["state"].set_string_value(StateName(h.state()));
+      fields["state"].set_string_value(HalfStateLabel(h.state()));
       fields["body_format"].set_string_value(body.kind);
       fields["body"].set_string_value(body.text);
       std::printf("%s\n", ToJson(doc).c_str());
@@ -330,7 +317,7 @@ int HalfShow(const CtlOptions& o, uint64_t id) {
         "state       %s\nstored      %s (%s ago)\nchecks      %u\n",
         static_cast<unsigned long long>(h.message_id()), base::Printable(h.tx_id()).c_str(),
         base::Printable(h.producer_group()).c_str(), base::Printable(h.content().topic()).c_str(),
-        base::Printable(h.content().key()).c_str(), StateName(h.state()).c_str(),
+        base::Printable(h.content().key()).c_str(), HalfStateLabel(h.state()),
         absl::FormatTime("%Y-%m-%d %H:%M:%E3S UTC", absl::FromUnixMillis(h.store_time_ms()),
                          absl::UTCTimeZone())
             .c_str(),
@@ -371,7 +358,7 @@ int HalfResolve(const CtlOptions& o, uint64_t id, bool commit) {
       pb::Value doc;
       auto& fields = *doc.mutable_struct_value()->mutable_fields();
       fields["id"].set_number_value(static_cast<double>(id));
-      fields["state"].set_string_value(StateName(ok.state()));
+      fields["state"].set_string_value(HalfStateLabel(ok.state()));
       fields["applied"].set_bool_value(ok.applied());
       std::printf("%s\n", ToJson(doc).c_str());
     } else if (ok.applied()) {
@@ -380,7 +367,7 @@ int HalfResolve(const CtlOptions& o, uint64_t id, bool commit) {
           commit ? "committed: it will be delivered" : "rolled back: it will never be delivered");
     } else {
       std::printf("message %llu was already %s: nothing changed\n",
-                  static_cast<unsigned long long>(id), StateName(ok.state()).c_str());
+                  static_cast<unsigned long long>(id), HalfStateLabel(ok.state()));
     }
     return kOk;
   });

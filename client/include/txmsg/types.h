@@ -35,12 +35,15 @@ struct Message {
 // The outcome of a local transaction, reported to the broker.
 enum class TxOutcome { kCommit, kRollback, kUnknown };
 
-// A half message's state at the broker, as EndTx reports it.
-enum class TxState { kPending, kCommitted, kRolledBack, kDiscarded };
+// A half message's state at the broker, as EndTx reports it (the wire's
+// HalfState).
+enum class HalfState { kPending, kCommitted, kRolledBack, kDiscarded };
+// The old name, kept so that applications written against it still build.
+using TxState [[deprecated("use txmsg::HalfState")]] = HalfState;
 
 // What the broker said to an EndTx.
 struct EndTxResult {
-  TxState state = TxState::kPending;
+  HalfState state = HalfState::kPending;
   bool applied = false;  // false: it was already settled this way (or UNKNOWN)
 };
 

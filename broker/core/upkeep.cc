@@ -3,10 +3,11 @@
 // flat (live records of the oldest segment are carried forward, then the
 // segment is deleted).
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "broker/core/broker_core.h"
-#include "broker/core/broker_core_internal.h"
 #include "broker/core/event_log.h"
 #include "txmsg/records.pb.h"
 
@@ -35,54 +36,41 @@ void BrokerCore::Tick() {
 
 void BrokerCore::RunCheckBacks(uint64_t now) {
   int budget = kMaxChecksPerTick;
-  for (auto it = check_queue_.begin();
-       it != check_queue_.end() && it->first <= now && budget > 0;) {
-    const uint64_t id = it->second;
-    auto mit = messages_.find(id);
-    if (mit == messages_.end() || mit->second.state != wire::HALF_PENDING ||
-        mit->second.settling != wire::HALF_STATE_UNSPECIFIED) {
-      it = check_queue_.erase(it);  // settled: never checked again
-      continue;
-    }
-    Message& m = mit->second;
+  // A cursor, not a pop: checks nobody can be asked about stay where they are.
+  std::optional<HalfMessageTable::DueCheck> due;
+  while (budget > 0 && (due = halves_.NextDueCheck(now, due))) {
+    const uint64_t id = due->id;
+    MessageEntry& m = *halves_.Find(id);  // scheduled: a PENDING half, nothing on its way
     if (m.checks >= options_.max_checks) {
-      it = check_queue_.erase(it);
-      m.state = wire::HALF_DISCARDED;
-      --topics_[m.topic].pending_half;
-      ++metrics_.discards;
-      LogEvent("discarded after ", m.checks, " checks without an outcome: id=", id, " tx=", m.tx_id,
-               " group=", Name(m.producer_group));
-      store::StoredDiscard rec;
-      rec.set_message_id(id);
-      rec.set_time_ms(now);
-      ++m.pending_writes;
-      Append(RecordType::kDiscard, rec, [this, id](absl::StatusOr<uint64_t>) {
-        if (auto it = messages_.find(id); it != messages_.end()) --it->second.pending_writes;
-      });
+      DiscardUnanswered(id, m, now);
       continue;
     }
     // One live connection of the producer group, in turn.
-    auto producers = producers_.find(m.producer_group);
-    if (producers == producers_.end() || producers->second.empty()) {
-      ++it;  // nobody to ask: nothing sent, the count does not grow
-      continue;
-    }
-    const size_t turn = producer_rr_[m.producer_group]++ % producers->second.size();
-    PeerState* producer = FindPeer(producers->second[turn]);
-    if (producer == nullptr) {
-      ++it;
-      continue;
-    }
-    it = check_queue_.erase(it);
+    std::optional<uint64_t> producer_id = registry_.NextProducer(m.producer_group);
+    PeerState* producer = producer_id ? FindPeer(*producer_id) : nullptr;
+    if (producer == nullptr) continue;  // nobody to ask: nothing sent, the count does not grow
     --budget;
     SendCheck(id, m, *producer, now);
   }
 }
 
-void BrokerCore::SendCheck(uint64_t id, Message& m, PeerState& producer, uint64_t now) {
+void BrokerCore::DiscardUnanswered(uint64_t id, MessageEntry& m, uint64_t now) {
+  halves_.Discard(id);
+  ++metrics_.discards;
+  LogEvent("discarded after ", m.checks, " checks without an outcome: id=", id, " tx=", m.tx_id,
+           " group=", registry_.Name(m.producer_group));
+  store::StoredDiscard rec;
+  rec.set_message_id(id);
+  rec.set_time_ms(now);
+  ++m.pending_writes;
+  Append(RecordType::kDiscard, rec, [this, id](absl::StatusOr<uint64_t>) {
+    if (MessageEntry* m = halves_.Find(id)) --m->pending_writes;
+  });
+}
+
+void BrokerCore::SendCheck(uint64_t id, MessageEntry& m, PeerState& producer, uint64_t now) {
   absl::StatusOr<wire::MessageContent> content = ReadContent(m);
-  m.next_check_ms = now + options_.check_interval_ms;
-  check_queue_.emplace(m.next_check_ms, id);
+  halves_.ScheduleCheck(id, now + options_.check_interval_ms);
   if (!content.ok()) {
     LogEvent("error: cannot read half message ", id,
              " for a check-back: ", content.status().ToString());
@@ -102,42 +90,29 @@ void BrokerCore::SendCheck(uint64_t id, Message& m, PeerState& producer, uint64_
   m.history->push_back(rec);
   while (m.history->size() > options_.check_history) m.history->pop_front();
   ++metrics_.checks_sent;
-  LogEvent("check-back sent: id=", id, " tx=", m.tx_id, " group=", Name(m.producer_group),
+  LogEvent("check-back sent: id=", id, " tx=", m.tx_id, " group=", registry_.Name(m.producer_group),
            " check=", m.checks, "/", options_.max_checks, " to ", producer.client_id);
   producer.peer->Send(f);
 }
 
 void BrokerCore::ExpireDeliveries(uint64_t now) {
-  for (const auto& gt : group_topics_) {
-    std::vector<std::pair<uint64_t, DeliveryQueue::Failure>> failures = gt->queue.Expire(now);
-    if (!failures.empty()) ApplyFailures(*gt, failures);
-    if (!failures.empty() || gt->queue.waiting_retry() > 0) Pump(*gt);
+  for (uint32_t g = 0; g < registry_.group_topic_count(); ++g) {
+    GroupTopic& gt = registry_.group_topic(g);
+    std::vector<std::pair<uint64_t, DeliveryQueue::Failure>> failures = gt.queue.Expire(now);
+    if (!failures.empty()) ApplyFailures(gt, failures);
+    if (!failures.empty() || gt.queue.waiting_retry() > 0) Pump(gt);
   }
 }
 
 void BrokerCore::SweepRetention(uint64_t now) {
-  for (Topic& t : topics_) {
-    while (!t.commit_order.empty()) {
-      auto it = messages_.find(t.commit_order.front());
-      if (it == messages_.end()) {
-        t.commit_order.pop_front();
-        continue;
-      }
-      const Message& m = it->second;
-      const bool expired = m.unacked_groups == 0 && !t.groups.empty() &&
-                           m.commit_time_ms + options_.retention_ms <= now;
+  for (uint32_t t = 0; t < registry_.topic_count(); ++t) {
+    const bool has_groups = !registry_.topic(t).groups.empty();
+    while (std::optional<uint64_t> id = halves_.OldestCommitted(t)) {
+      const MessageEntry& m = *halves_.Find(*id);
+      const bool expired =
+          m.unacked_groups == 0 && has_groups && m.commit_time_ms() + options_.retention_ms <= now;
       if (!expired) break;
-      Forget(it->first);
-      t.commit_order.pop_front();
-    }
-    // Ids forgotten behind a message still in use stay in the deque; squeeze
-    // them out once they dominate, so it never outgrows the live set much.
-    if (t.commit_order.size() > 2 * t.committed + 1024) {
-      std::deque<uint64_t> live;
-      for (uint64_t id : t.commit_order) {
-        if (messages_.contains(id)) live.push_back(id);
-      }
-      t.commit_order.swap(live);
+      halves_.Forget(*id);
     }
   }
 }
@@ -148,25 +123,26 @@ void BrokerCore::CompactLog() {
   // Walk the sealed segments from the oldest: delete every one nothing live
   // needs; at the first one something pins, carry its few live records
   // forward (deleted on a later round) or stop.
+  const HalfMessageTable::Entries& messages = halves_.entries();
   std::vector<uint64_t> bodies;  // body positions of messages with ids seen so far
-  auto next = messages_.begin();
+  auto next = messages.begin();
   uint64_t delete_before = 0;
   for (size_t k = 0; k + 1 < segments.size(); ++k) {
     const uint64_t base = segments[k].base;
     const uint64_t end = base + segments[k].size;
     // Every message whose body can be in this segment has an id below `end`
     // (ids are first positions; older segments are gone).
-    for (; next != messages_.end() && next->first < end; ++next) {
+    for (; next != messages.end() && next->first < end; ++next) {
       bodies.push_back(next->second.body_pos);
       if (bodies.size() > 16 * kMaxCarryPerSegment) break;  // a real backlog: leave it
     }
     std::vector<uint64_t> pinned;
-    for (auto it = messages_.begin(); it != next && pinned.size() <= kMaxCarryPerSegment; ++it) {
+    for (auto it = messages.begin(); it != next && pinned.size() <= kMaxCarryPerSegment; ++it) {
       if (it->second.body_pos >= base && it->second.body_pos < end) pinned.push_back(it->first);
     }
     std::vector<uint32_t> groups;
-    for (const auto& gt : group_topics_) {
-      if (gt->record_pos < end) groups.push_back(gt->index);
+    for (uint32_t g = 0; g < registry_.group_topic_count(); ++g) {
+      if (registry_.group_topic(g).record_pos < end) groups.push_back(g);
     }
     if (pinned.empty() && groups.empty()) {
       delete_before = end;
@@ -174,9 +150,9 @@ void BrokerCore::CompactLog() {
     }
     if (delete_before == 0 && pinned.size() <= kMaxCarryPerSegment) {
       bool busy = false;
-      for (uint64_t id : pinned) busy = busy || messages_.at(id).pending_writes > 0;
+      for (uint64_t id : pinned) busy = busy || halves_.Find(id)->pending_writes > 0;
       if (!busy) {
-        for (uint64_t id : pinned) CarryForward(id, messages_.at(id));
+        for (uint64_t id : pinned) CarryForward(id, *halves_.Find(id));
         for (uint32_t g : groups) CarryGroup(g);
       }
     }
@@ -193,16 +169,17 @@ void BrokerCore::CompactLog() {
 
 void BrokerCore::CarryGroup(uint32_t g) {
   store::StoredGroup rec;
-  rec.set_group(Name(group_topics_[g]->group));
-  rec.set_topic(Name(topics_[group_topics_[g]->topic].name));
+  const GroupTopic& gt = registry_.group_topic(g);
+  rec.set_group(registry_.Name(gt.group));
+  rec.set_topic(registry_.TopicName(gt.topic));
   ++carrying_;
   Append(RecordType::kGroup, rec, [this, g](absl::StatusOr<uint64_t> pos) {
     --carrying_;
-    if (pos.ok()) group_topics_[g]->record_pos = *pos;
+    if (pos.ok()) registry_.group_topic(g).record_pos = *pos;
   });
 }
 
-void BrokerCore::CarryForward(uint64_t id, Message& m) {
+void BrokerCore::CarryForward(uint64_t id, MessageEntry& m) {
   absl::StatusOr<wire::MessageContent> content = ReadContent(m);
   if (!content.ok()) {
     LogEvent("error: cannot carry message ", id, " forward: ", content.status().ToString());
@@ -210,21 +187,21 @@ void BrokerCore::CarryForward(uint64_t id, Message& m) {
   }
   store::StoredMessage snap;
   snap.set_tx_id(m.tx_id);
-  snap.set_producer_group(m.plain ? "" : Name(m.producer_group));
+  snap.set_producer_group(m.plain ? "" : registry_.Name(m.producer_group));
   *snap.mutable_content() = std::move(*content);
   snap.set_store_time_ms(m.store_time_ms);
   snap.set_message_id(id);
-  snap.set_state(m.state);
-  snap.set_commit_time_ms(m.commit_time_ms);
+  snap.set_state(m.state());
+  snap.set_commit_time_ms(m.commit_time_ms());
   for (uint32_t g : m.acked_by) {
     store::GroupProgress& p = *snap.add_groups();
-    p.set_group(Name(group_topics_[g]->group));
+    p.set_group(registry_.Name(registry_.group_topic(g).group));
     p.set_acked(true);
   }
-  for (uint32_t g : topics_[m.topic].groups) {
-    if (group_topics_[g]->queue.dlq().contains(id)) {
+  for (uint32_t g : registry_.topic(m.topic).groups) {
+    if (registry_.group_topic(g).queue.dlq().contains(id)) {
       store::GroupProgress& p = *snap.add_groups();
-      p.set_group(Name(group_topics_[g]->group));
+      p.set_group(registry_.Name(registry_.group_topic(g).group));
       p.set_acked(false);
     }
   }
@@ -232,11 +209,11 @@ void BrokerCore::CarryForward(uint64_t id, Message& m) {
   ++carrying_;
   Append(RecordType::kCarried, snap, [this, id](absl::StatusOr<uint64_t> pos) {
     --carrying_;
-    auto it = messages_.find(id);
-    if (it == messages_.end()) return;
-    --it->second.pending_writes;
+    MessageEntry* m = halves_.Find(id);
+    if (m == nullptr) return;
+    --m->pending_writes;
     if (pos.ok()) {
-      it->second.body_pos = *pos;
+      m->body_pos = *pos;
       ++metrics_.carried;
     }
   });

@@ -1,59 +1,44 @@
-// BrokerCore: consumer groups, credit-based push, acks, nacks and the DLQ.
+// BrokerCore: consumer groups, credit-based push, acks, nacks and the DLQ,
+// and forgetting a message once nobody needs it.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "broker/core/broker_core.h"
-#include "broker/core/broker_core_internal.h"
-#include "broker/core/event_log.h"
 #include "base/crash_point.h"
 #include "base/crash_points.h"
+#include "broker/core/broker_core.h"
+#include "broker/core/event_log.h"
 #include "txmsg/records.pb.h"
 
 namespace txmsg::broker {
 
-void BrokerCore::OnCommitted(uint64_t id) {
-  Message& m = messages_.at(id);
-  m.tx_id.clear();
-  m.tx_id.shrink_to_fit();  // bookkeeping of a committed message stays small
-  Topic& t = topics_[m.topic];
-  t.commit_order.push_back(id);
-  ++t.committed;
-  if (replaying_) return;
+void BrokerCore::QueueForGroups(uint64_t id) {
+  MessageEntry& m = *halves_.Find(id);
+  const Topic& t = registry_.topic(m.topic);
   m.unacked_groups = static_cast<uint16_t>(t.groups.size());
   for (uint32_t g : t.groups) {
-    GroupTopic& gt = *group_topics_[g];
+    GroupTopic& gt = registry_.group_topic(g);
     gt.queue.Add(id);
     Pump(gt);
   }
 }
 
-BrokerCore::GroupTopic& BrokerCore::EnsureGroupTopic(const std::string& group, uint32_t topic,
-                                                     bool persist) {
-  const uint32_t g = Intern(group);
-  auto [it, inserted] =
-      gt_index_.try_emplace(std::make_pair(g, topic), static_cast<uint32_t>(group_topics_.size()));
-  if (!inserted) return *group_topics_[it->second];
-  group_topics_.push_back(std::make_unique<GroupTopic>(it->second, g, topic, &options_.delivery));
-  GroupTopic& gt = *group_topics_.back();
-  Topic& t = topics_[topic];
-  t.groups.push_back(gt.index);
-  if (replaying_) return gt;
+GroupTopic& BrokerCore::EnsureGroupTopic(const std::string& group, uint32_t topic, bool persist) {
+  auto [gt, created] = registry_.AddGroupTopic(registry_.Intern(group), topic);
+  if (!created || replaying_) return gt;
   // A new group starts from the oldest retained message of its topic.
-  for (uint64_t id : t.commit_order) {
-    auto m = messages_.find(id);
-    if (m == messages_.end() || m->second.state != wire::HALF_COMMITTED) continue;
+  halves_.ForEachCommitted(topic, [&gt](uint64_t id, MessageEntry& m) {
     gt.queue.Add(id);
-    ++m->second.unacked_groups;
-  }
-  LogEvent("consumer group created: group=", group, " topic=", Name(t.name),
+    ++m.unacked_groups;
+  });
+  LogEvent("consumer group created: group=", group, " topic=", registry_.TopicName(topic),
            " backlog=", gt.queue.unacked());
   if (persist) {
     store::StoredGroup rec;
     rec.set_group(group);
-    rec.set_topic(Name(t.name));
+    rec.set_topic(registry_.TopicName(topic));
     const uint32_t index = gt.index;
     Append(RecordType::kGroup, rec, [this, index](absl::StatusOr<uint64_t> pos) {
-      if (pos.ok()) group_topics_[index]->record_pos = *pos;
+      if (pos.ok()) registry_.group_topic(index).record_pos = *pos;
     });
   }
   return gt;
@@ -62,22 +47,23 @@ BrokerCore::GroupTopic& BrokerCore::EnsureGroupTopic(const std::string& group, u
 void BrokerCore::HandleSubscribe(PeerState& ps, const wire::Frame& f) {
   const wire::Subscribe& req = f.subscribe();
   const uint64_t corr = f.correlation_id();
-  if (req.topic().empty() || req.topic().size() > 255 || req.group().empty() ||
-      req.group().size() > 255) {
+  if (req.topic().empty() || req.topic().size() > kMaxNameLength || req.group().empty() ||
+      req.group().size() > kMaxNameLength) {
     return SendError(ps, corr, wire::ERROR_INVALID_REQUEST,
                      "Subscribe needs a topic and a group (1-255 bytes each)");
   }
   if (req.max_unacked() == 0) {
     return SendError(ps, corr, wire::ERROR_INVALID_REQUEST, "Subscribe needs max_unacked >= 1");
   }
-  if (ps.subs.size() >= 64) {
-    auto existing = gt_index_.find({Intern(req.group()), TopicIndex(req.topic())});
-    if (existing == gt_index_.end() || ps.FindSub(existing->second) == nullptr) {
+  if (ps.subs.size() >= kMaxSubscriptionsPerConnection) {
+    GroupTopic* existing = registry_.FindGroupTopic(req.group(), req.topic());
+    if (existing == nullptr || ps.FindSub(existing->index) == nullptr) {
       return SendError(ps, corr, wire::ERROR_RESOURCE_EXHAUSTED,
-                       "a connection may hold at most 64 subscriptions");
+                       absl::StrCat("a connection may hold at most ",
+                                    kMaxSubscriptionsPerConnection, " subscriptions"));
     }
   }
-  GroupTopic& gt = EnsureGroupTopic(req.group(), TopicIndex(req.topic()), /*persist=*/true);
+  GroupTopic& gt = EnsureGroupTopic(req.group(), registry_.AddTopic(req.topic()), /*persist=*/true);
   const uint32_t credit = std::min(req.max_unacked(), options_.max_unacked_per_consumer);
   if (Subscription* existing = ps.FindSub(gt.index)) {
     existing->max_unacked = credit;  // a repeated Subscribe changes the credit
@@ -108,12 +94,12 @@ void BrokerCore::Pump(GroupTopic& gt) {
     std::optional<DeliveryQueue::Dispatch> d = gt.queue.Take(peer_id, now);
     if (!d) return;
     idle = 0;
-    auto it = messages_.find(d->id);
-    if (it == messages_.end()) {  // forgotten meanwhile (operator, retention)
+    const MessageEntry* m = halves_.Find(d->id);
+    if (m == nullptr) {  // forgotten meanwhile (operator, retention)
       gt.queue.Ack(d->id);
       continue;
     }
-    absl::StatusOr<wire::MessageContent> content = ReadContent(it->second);
+    absl::StatusOr<wire::MessageContent> content = ReadContent(*m);
     if (!content.ok()) {
       LogEvent("error: cannot read message ", d->id,
                " for delivery: ", content.status().ToString());
@@ -123,10 +109,10 @@ void BrokerCore::Pump(GroupTopic& gt) {
     wire::Frame frame;
     wire::Deliver& del = *frame.mutable_deliver();
     del.set_message_id(d->id);
-    del.set_group(Name(gt.group));
+    del.set_group(registry_.Name(gt.group));
     *del.mutable_content() = std::move(*content);
     del.set_attempt(d->attempt);
-    del.set_commit_time_ms(it->second.commit_time_ms);
+    del.set_commit_time_ms(m->commit_time_ms());
     ++sub->in_flight;
     ++gt.delivered;
     ++metrics_.delivered;
@@ -149,10 +135,10 @@ void BrokerCore::ApplyFailures(
     ReleaseCredit(gt, f.holder);
     if (!f.dead_lettered) continue;
     ++metrics_.dead_lettered;
-    LogEvent("moved to DLQ: id=", id, " group=", Name(gt.group),
-             " topic=", Name(topics_[gt.topic].name), " attempts=", f.attempts);
+    LogEvent("moved to DLQ: id=", id, " group=", registry_.Name(gt.group),
+             " topic=", registry_.TopicName(gt.topic), " attempts=", f.attempts);
     store::StoredDlq rec;
-    rec.set_group(Name(gt.group));
+    rec.set_group(registry_.Name(gt.group));
     rec.set_message_id(id);
     rec.set_attempts(f.attempts);
     rec.set_time_ms(clock_());
@@ -163,24 +149,18 @@ void BrokerCore::ApplyFailures(
 void BrokerCore::MarkAcked(GroupTopic& gt, uint64_t id) {
   ++gt.acked;
   ++metrics_.acked;
-  auto it = messages_.find(id);
-  if (it == messages_.end()) return;
-  Message& m = it->second;
-  m.acked_by.push_back(gt.index);
-  if (m.unacked_groups > 0) --m.unacked_groups;
-  if (m.unacked_groups == 0) MaybeForget(id);
+  MessageEntry* m = halves_.Find(id);
+  if (m == nullptr) return;
+  m->acked_by.push_back(gt.index);
+  if (m->unacked_groups > 0) --m->unacked_groups;
+  if (m->unacked_groups == 0) MaybeForget(id);
 }
 
-BrokerCore::GroupTopic* BrokerCore::SubscribedGroupTopic(PeerState& ps, const std::string& group,
-                                                         const std::string& topic) {
-  auto g = name_index_.find(group);
-  auto tn = name_index_.find(topic);
-  if (g == name_index_.end() || tn == name_index_.end()) return nullptr;
-  auto t = topic_by_name_.find(tn->second);
-  if (t == topic_by_name_.end()) return nullptr;
-  auto it = gt_index_.find({g->second, t->second});
-  if (it == gt_index_.end() || ps.FindSub(it->second) == nullptr) return nullptr;
-  return group_topics_[it->second].get();
+GroupTopic* BrokerCore::SubscribedGroupTopic(PeerState& ps, const std::string& group,
+                                             const std::string& topic) {
+  GroupTopic* gt = registry_.FindGroupTopic(group, topic);
+  if (gt == nullptr || ps.FindSub(gt->index) == nullptr) return nullptr;
+  return gt;
 }
 
 void BrokerCore::HandleAck(PeerState& ps, const wire::Frame& f) {
@@ -244,38 +224,13 @@ void BrokerCore::HandleNack(PeerState& ps, const wire::Frame& f) {
 }
 
 void BrokerCore::MaybeForget(uint64_t id) {
-  auto it = messages_.find(id);
-  if (it == messages_.end()) return;
-  const Message& m = it->second;
-  if (m.state == wire::HALF_ROLLED_BACK) return Forget(id);
-  if (m.state != wire::HALF_COMMITTED || m.unacked_groups > 0) return;
-  if (topics_[m.topic].groups.empty()) return;  // kept for the first group
-  if (options_.retention_ms > 0) return;        // SweepRetention decides
-  Forget(id);
-}
-
-void BrokerCore::Forget(uint64_t id) {
-  auto it = messages_.find(id);
-  if (it == messages_.end()) return;
-  const Message& m = it->second;
-  if (m.state == wire::HALF_COMMITTED) --topics_[m.topic].committed;
-  if (!m.plain) {
-    settled_[id] = m.state;
-    settled_order_.push_back(id);
-    while (settled_order_.size() > options_.settled_memory) {
-      settled_.erase(settled_order_.front());
-      settled_order_.pop_front();
-    }
-  }
-  check_queue_.erase({m.next_check_ms, id});
-  open_halves_.erase(id);
-  messages_.erase(it);
-}
-
-std::optional<wire::HalfState> BrokerCore::SettledState(uint64_t id) const {
-  auto it = settled_.find(id);
-  if (it == settled_.end()) return std::nullopt;
-  return it->second;
+  const MessageEntry* m = halves_.Find(id);
+  if (m == nullptr) return;
+  if (m->state() == wire::HALF_ROLLED_BACK) return halves_.Forget(id);
+  if (m->state() != wire::HALF_COMMITTED || m->unacked_groups > 0) return;
+  if (registry_.topic(m->topic).groups.empty()) return;  // kept for the first group
+  if (options_.retention_ms > 0) return;                 // SweepRetention decides
+  halves_.Forget(id);
 }
 
 }  // namespace txmsg::broker

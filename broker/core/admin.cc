@@ -1,0 +1,258 @@
+// BrokerCore: the operator's requests (txmsgctl), one handler each. Reads
+// answer from the state as it is; ResolveHalf and ReplayDlq change it
+// through the same paths as producers and consumers do.
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "broker/core/broker_core.h"
+#include "broker/core/event_log.h"
+#include "txmsg/records.pb.h"
+
+namespace txmsg::broker {
+namespace {
+
+constexpr uint32_t kMaxListLimit = 100'000;  // cap on ListHalf.limit
+
+wire::Frame NewReply(uint64_t corr) {
+  wire::Frame f;
+  f.set_correlation_id(corr);
+  return f;
+}
+
+}  // namespace
+
+void BrokerCore::HandleAdmin(PeerState& ps, const wire::Frame& f) {
+  const uint64_t corr = f.correlation_id();
+  switch (f.body_case()) {
+    case wire::Frame::kListHalf:
+      return HandleListHalf(ps, corr, f.list_half());
+    case wire::Frame::kShowHalf:
+      return HandleShowHalf(ps, corr, f.show_half());
+    case wire::Frame::kResolveHalf:
+      return HandleResolveHalf(ps, corr, f.resolve_half());
+    case wire::Frame::kListTopics:
+      return HandleListTopics(ps, corr);
+    case wire::Frame::kListGroups:
+      return HandleListGroups(ps, corr);
+    case wire::Frame::kListDlq:
+      return HandleListDlq(ps, corr, f.list_dlq());
+    case wire::Frame::kReplayDlq:
+      return HandleReplayDlq(ps, corr, f.replay_dlq());
+    case wire::Frame::kStats:
+      return HandleStats(ps, corr);
+    default:
+      return SendError(ps, corr, wire::ERROR_UNKNOWN_REQUEST, "not an admin request");
+  }
+}
+
+wire::HalfInfo BrokerCore::DescribeHalf(uint64_t id, const MessageEntry& m, bool with_body) const {
+  const uint64_t now = clock_();
+  wire::HalfInfo info;
+  info.set_message_id(id);
+  info.set_tx_id(m.tx_id);
+  info.set_producer_group(registry_.Name(m.producer_group));
+  info.set_store_time_ms(m.store_time_ms);
+  info.set_age_ms(now > m.store_time_ms ? now - m.store_time_ms : 0);
+  info.set_checks(m.checks);
+  if (m.state() == wire::HALF_PENDING) {
+    info.set_next_check_ms(m.next_check_ms() > now ? m.next_check_ms() - now : 0);
+  }
+  info.set_state(m.state());
+  if (m.history) {
+    for (const wire::CheckRecord& c : *m.history) *info.add_check_history() = c;
+  }
+  absl::StatusOr<wire::MessageContent> content = ReadContent(m);
+  if (content.ok()) {
+    if (!with_body) content->clear_body();
+    *info.mutable_content() = std::move(*content);
+  } else {
+    info.mutable_content()->set_topic(registry_.TopicName(m.topic));
+  }
+  return info;
+}
+
+void BrokerCore::HandleListHalf(PeerState& ps, uint64_t corr, const wire::ListHalf& req) {
+  const uint64_t now = clock_();
+  const uint32_t limit = req.limit() > 0 ? std::min(req.limit(), kMaxListLimit) : options_.max_list;
+  std::vector<std::pair<uint64_t, uint64_t>> matches;  // (store time, id): oldest first
+  halves_.ForEachOpenHalf([&](uint64_t id, const MessageEntry& m) {
+    if (!req.producer_group().empty() && registry_.Name(m.producer_group) != req.producer_group()) {
+      return;
+    }
+    if (!req.topic().empty() && registry_.TopicName(m.topic) != req.topic()) return;
+    if (req.state() != wire::HALF_STATE_UNSPECIFIED && m.state() != req.state()) return;
+    if (req.older_than_ms() > 0 && now - std::min(now, m.store_time_ms) < req.older_than_ms()) {
+      return;
+    }
+    matches.emplace_back(m.store_time_ms, id);
+  });
+  std::sort(matches.begin(), matches.end());
+  wire::Frame out = NewReply(corr);
+  wire::ListHalfOk& ok = *out.mutable_list_half_ok();
+  uint64_t total = 0;
+  for (const auto& [time, id] : matches) {
+    if (++total > limit) continue;
+    *ok.add_messages() = DescribeHalf(id, *halves_.Find(id), /*with_body=*/false);
+  }
+  ok.set_total(total);
+  ps.peer->Send(out);
+}
+
+void BrokerCore::HandleShowHalf(PeerState& ps, uint64_t corr, const wire::ShowHalf& req) {
+  const uint64_t id = req.message_id();
+  const MessageEntry* m = halves_.Find(id);
+  if (m == nullptr || m->plain) {
+    return Answer(ps, corr, AnswerForgotten(id, std::nullopt, TxSource::kOperator));
+  }
+  wire::Frame out = NewReply(corr);
+  *out.mutable_show_half_ok()->mutable_half() = DescribeHalf(id, *m, /*with_body=*/true);
+  ps.peer->Send(out);
+}
+
+void BrokerCore::HandleResolveHalf(PeerState& ps, uint64_t corr, const wire::ResolveHalf& req) {
+  if (req.outcome() != wire::TX_COMMIT && req.outcome() != wire::TX_ROLLBACK) {
+    return SendError(ps, corr, wire::ERROR_INVALID_REQUEST,
+                     "ResolveHalf needs TX_COMMIT or TX_ROLLBACK");
+  }
+  const uint64_t id = req.message_id();
+  if (!halves_.contains(id)) {
+    return Answer(ps, corr, AnswerForgotten(id, req.outcome(), TxSource::kOperator));
+  }
+  LogEvent("operator ", ps.client_id, " resolves message ", id, " with ",
+           wire::TxOutcome_Name(req.outcome()));
+  ApplyTx(id, req.outcome(), TxSource::kOperator, ReplyLater(ps, corr));
+}
+
+void BrokerCore::HandleListTopics(PeerState& ps, uint64_t corr) {
+  std::vector<uint32_t> sorted(registry_.topic_count());
+  for (uint32_t t = 0; t < sorted.size(); ++t) sorted[t] = t;
+  std::sort(sorted.begin(), sorted.end(), [this](uint32_t a, uint32_t b) {
+    return registry_.TopicName(a) < registry_.TopicName(b);
+  });
+  wire::Frame out = NewReply(corr);
+  wire::ListTopicsOk& ok = *out.mutable_list_topics_ok();
+  for (uint32_t t : sorted) {
+    wire::TopicInfo& info = *ok.add_topics();
+    info.set_name(registry_.TopicName(t));
+    info.set_committed(halves_.committed_in(t));
+    info.set_pending_half(halves_.pending_in(t));
+    for (uint32_t g : registry_.topic(t).groups) {
+      info.add_groups(registry_.Name(registry_.group_topic(g).group));
+    }
+  }
+  ps.peer->Send(out);
+}
+
+void BrokerCore::HandleListGroups(PeerState& ps, uint64_t corr) {
+  const uint64_t now = clock_();
+  std::vector<const GroupTopic*> sorted;
+  for (uint32_t g = 0; g < registry_.group_topic_count(); ++g) {
+    sorted.push_back(&registry_.group_topic(g));
+  }
+  std::sort(sorted.begin(), sorted.end(), [this](const GroupTopic* a, const GroupTopic* b) {
+    return std::make_pair(registry_.Name(a->group), registry_.TopicName(a->topic)) <
+           std::make_pair(registry_.Name(b->group), registry_.TopicName(b->topic));
+  });
+  wire::Frame out = NewReply(corr);
+  wire::ListGroupsOk& ok = *out.mutable_list_groups_ok();
+  for (const GroupTopic* gt : sorted) {
+    wire::GroupInfo& info = *ok.add_groups();
+    info.set_group(registry_.Name(gt->group));
+    info.set_topic(registry_.TopicName(gt->topic));
+    info.set_delivered(gt->delivered);
+    info.set_in_flight(gt->queue.in_flight());
+    info.set_acked(gt->acked);
+    info.set_dlq(gt->queue.dlq().size());
+    info.set_lag(gt->queue.unacked() - gt->queue.dlq().size());
+    info.set_consumers(static_cast<uint32_t>(gt->consumers.size()));
+    uint64_t oldest = UINT64_MAX;
+    gt->queue.ForEachUnacked([&](uint64_t id) {
+      const MessageEntry* m = halves_.Find(id);
+      if (m != nullptr && m->commit_time_ms() < oldest) oldest = m->commit_time_ms();
+    });
+    info.set_oldest_unacked_age_ms(oldest == UINT64_MAX || oldest > now ? 0 : now - oldest);
+  }
+  ps.peer->Send(out);
+}
+
+void BrokerCore::HandleListDlq(PeerState& ps, uint64_t corr, const wire::ListDlq& req) {
+  const std::vector<GroupTopic*> gts = registry_.GroupTopicsOf(req.group());
+  if (gts.empty()) {
+    return SendError(ps, corr, wire::ERROR_NOT_FOUND,
+                     absl::StrCat("no consumer group '", req.group(), "'"));
+  }
+  std::vector<wire::DlqEntry> entries;
+  for (const GroupTopic* gt : gts) {
+    for (const auto& [id, e] : gt->queue.dlq()) {
+      wire::DlqEntry entry;
+      entry.set_message_id(id);
+      entry.set_topic(registry_.TopicName(gt->topic));
+      entry.set_attempts(e.attempts);
+      entry.set_moved_time_ms(e.time_ms);
+      if (const MessageEntry* m = halves_.Find(id)) {
+        if (auto c = ReadContent(*m); c.ok()) entry.set_key(c->key());
+      }
+      entries.push_back(std::move(entry));
+    }
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.moved_time_ms() < b.moved_time_ms(); });
+  wire::Frame out = NewReply(corr);
+  wire::ListDlqOk& ok = *out.mutable_list_dlq_ok();
+  for (auto& e : entries) *ok.add_entries() = std::move(e);
+  ps.peer->Send(out);
+}
+
+void BrokerCore::HandleReplayDlq(PeerState& ps, uint64_t corr, const wire::ReplayDlq& req) {
+  const std::vector<GroupTopic*> gts = registry_.GroupTopicsOf(req.group());
+  if (gts.empty()) {
+    return SendError(ps, corr, wire::ERROR_NOT_FOUND,
+                     absl::StrCat("no consumer group '", req.group(), "'"));
+  }
+  const std::optional<uint64_t> only =
+      req.message_id() == 0 ? std::nullopt : std::optional<uint64_t>(req.message_id());
+  uint64_t replayed = 0;
+  for (GroupTopic* gt : gts) {
+    std::vector<uint64_t> moved = gt->queue.ReplayDlq(only);
+    if (moved.empty()) continue;
+    replayed += moved.size();
+    store::StoredDlqReplay rec;
+    rec.set_group(req.group());
+    for (uint64_t id : moved) rec.add_message_ids(id);
+    Append(RecordType::kDlqReplay, rec, [](absl::StatusOr<uint64_t>) {});
+    Pump(*gt);
+  }
+  if (only && replayed == 0) {
+    return SendError(ps, corr, wire::ERROR_NOT_FOUND,
+                     absl::StrCat("message ", *only, " is not in the DLQ of '", req.group(), "'"));
+  }
+  LogEvent("operator ", ps.client_id, " replayed ", replayed, " DLQ messages of ", req.group());
+  wire::Frame out = NewReply(corr);
+  out.mutable_replay_dlq_ok()->set_replayed(replayed);
+  ps.peer->Send(out);
+}
+
+void BrokerCore::HandleStats(PeerState& ps, uint64_t corr) {
+  const BrokerMetrics m = Metrics();
+  wire::Frame out = NewReply(corr);
+  wire::StatsOk& s = *out.mutable_stats_ok();
+  s.set_connections(m.connections);
+  s.set_pending_half(m.pending_half);
+  s.set_committed(m.committed);
+  s.set_in_flight(m.in_flight);
+  s.set_acked(m.acked);
+  s.set_discarded(m.discarded);
+  s.set_dlq(m.dlq);
+  s.set_log_bytes(m.log.disk_bytes);
+  s.set_segments(m.log.segments);
+  s.set_fsyncs(m.log.syncs);
+  s.set_fsyncs_per_s(m.uptime_ms > 0 ? 1000.0 * m.log.syncs / m.uptime_ms : 0);
+  s.set_uptime_ms(m.uptime_ms);
+  ps.peer->Send(out);
+}
+
+}  // namespace txmsg::broker

@@ -1,0 +1,110 @@
+// The broker's names and who uses them: interned names (topics, groups),
+// topics and the consumer groups subscribed to each, one delivery queue per
+// (group, topic), and the live producer connections of each producer group.
+// Entries are created on first use and live as long as the broker: a group
+// that subscribed once keeps its place (and its DLQ) across reconnects.
+//
+// Pure bookkeeping: no I/O, no clock. Not thread-safe (the broker's state
+// thread owns it).
+#ifndef TXMSG_BROKER_STATE_TOPIC_REGISTRY_H_
+#define TXMSG_BROKER_STATE_TOPIC_REGISTRY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "broker/state/delivery_queue.h"
+
+namespace txmsg::broker {
+
+struct Topic {
+  uint32_t name = 0;             // interned
+  std::vector<uint32_t> groups;  // group-topic indices, in creation order
+};
+
+// One consumer group's view of one topic.
+struct GroupTopic {
+  GroupTopic(uint32_t i, uint32_t g, uint32_t t, const DeliveryOptions* o)
+      : index(i), group(g), topic(t), queue(o) {}
+  const uint32_t index;  // in the registry
+  const uint32_t group;  // interned name
+  const uint32_t topic;  // topic index
+  DeliveryQueue queue;
+  std::vector<uint64_t> consumers;  // peer ids of the subscribed connections
+  size_t rr = 0;                    // next consumer to offer a message
+  uint64_t record_pos = 0;          // where its GROUP record is (for carrying it forward)
+  uint64_t delivered = 0;
+  uint64_t acked = 0;
+};
+
+class TopicRegistry {
+ public:
+  // Every group-topic's delivery queue follows `delivery`, which must
+  // outlive the registry.
+  explicit TopicRegistry(const DeliveryOptions* delivery) : delivery_(delivery) {}
+  TopicRegistry(const TopicRegistry&) = delete;
+  TopicRegistry& operator=(const TopicRegistry&) = delete;
+
+  // ---- names
+
+  // The index of `name`, interned on first use.
+  uint32_t Intern(const std::string& name);
+  // The index of `name` if it was interned.
+  std::optional<uint32_t> FindName(const std::string& name) const;
+  const std::string& Name(uint32_t name) const { return names_[name]; }
+
+  // ---- topics
+
+  // The index of topic `name`, created on first use.
+  uint32_t AddTopic(const std::string& name);
+  std::optional<uint32_t> FindTopic(const std::string& name) const;
+  const Topic& topic(uint32_t t) const { return topics_[t]; }
+  const std::string& TopicName(uint32_t t) const { return names_[topics_[t].name]; }
+  size_t topic_count() const { return topics_.size(); }
+
+  // ---- consumer groups, one entry per (group, topic)
+
+  // The group-topic of (group, topic), created on first use (`created`
+  // says so). `topic` must exist.
+  struct Added {
+    GroupTopic& gt;
+    bool created;
+  };
+  Added AddGroupTopic(uint32_t group, uint32_t topic);
+  // nullptr if there is none; never creates names or topics.
+  GroupTopic* FindGroupTopic(uint32_t group, uint32_t topic);
+  GroupTopic* FindGroupTopic(const std::string& group, const std::string& topic);
+  // The group-topics of `group`, in creation order (empty if none).
+  std::vector<GroupTopic*> GroupTopicsOf(const std::string& group);
+  GroupTopic& group_topic(uint32_t gt) { return *group_topics_[gt]; }
+  const GroupTopic& group_topic(uint32_t gt) const { return *group_topics_[gt]; }
+  size_t group_topic_count() const { return group_topics_.size(); }
+
+  // ---- producers (live connections that answer check-backs)
+
+  void AddProducer(uint32_t group, uint64_t peer);
+  void RemoveProducer(uint32_t group, uint64_t peer);
+  // One live producer of `group`, each in turn; nullopt if none.
+  std::optional<uint64_t> NextProducer(uint32_t group);
+
+ private:
+  const DeliveryOptions* const delivery_;
+  std::vector<std::string> names_;
+  absl::flat_hash_map<std::string, uint32_t> name_index_;
+  std::vector<Topic> topics_;
+  absl::flat_hash_map<uint32_t, uint32_t> topic_by_name_;  // name -> topic index
+  // unique_ptr: a GroupTopic stays where it is while others are added.
+  std::vector<std::unique_ptr<GroupTopic>> group_topics_;
+  absl::flat_hash_map<std::pair<uint32_t, uint32_t>, uint32_t> gt_index_;  // (group, topic)
+  absl::flat_hash_map<uint32_t, std::vector<uint64_t>> producers_;         // group -> peer ids
+  absl::flat_hash_map<uint32_t, size_t> producer_rr_;
+};
+
+}  // namespace txmsg::broker
+
+#endif  // TXMSG_BROKER_STATE_TOPIC_REGISTRY_H_

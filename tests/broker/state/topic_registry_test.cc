@@ -1,0 +1,102 @@
+#include "broker/state/topic_registry.h"
+
+#include "gtest/gtest.h"
+
+namespace txmsg::broker {
+namespace {
+
+TEST(TopicRegistryTest, NamesAreInternedOnce) {
+  const DeliveryOptions o;
+  TopicRegistry r(&o);
+  const uint32_t a = r.Intern("orders");
+  EXPECT_EQ(r.Intern("stock"), a + 1);
+  EXPECT_EQ(r.Intern("orders"), a);
+  EXPECT_EQ(r.Name(a), "orders");
+  EXPECT_EQ(r.FindName("stock"), a + 1);
+  EXPECT_FALSE(r.FindName("nobody"));
+}
+
+TEST(TopicRegistryTest, TopicIsCreatedOnFirstUseAndFoundByName) {
+  const DeliveryOptions o;
+  TopicRegistry r(&o);
+  r.Intern("a-group");  // a name is not yet a topic
+  EXPECT_FALSE(r.FindTopic("a-group"));
+  const uint32_t t = r.AddTopic("topic_txmsg");
+  EXPECT_EQ(r.AddTopic("topic_txmsg"), t);
+  EXPECT_EQ(r.FindTopic("topic_txmsg"), t);
+  EXPECT_EQ(r.TopicName(t), "topic_txmsg");
+  EXPECT_EQ(r.topic_count(), 1u);
+  EXPECT_TRUE(r.topic(t).groups.empty());
+}
+
+TEST(TopicRegistryTest, GroupTopicIsCreatedOnceAndListedUnderItsTopic) {
+  const DeliveryOptions o;
+  TopicRegistry r(&o);
+  const uint32_t t1 = r.AddTopic("t1");
+  const uint32_t t2 = r.AddTopic("t2");
+  const uint32_t g = r.Intern("g");
+  TopicRegistry::Added first = r.AddGroupTopic(g, t1);
+  EXPECT_TRUE(first.created);
+  EXPECT_EQ(first.gt.group, g);
+  EXPECT_EQ(first.gt.topic, t1);
+  TopicRegistry::Added again = r.AddGroupTopic(g, t1);
+  EXPECT_FALSE(again.created);
+  EXPECT_EQ(&again.gt, &first.gt);
+  GroupTopic& other = r.AddGroupTopic(g, t2).gt;
+  EXPECT_EQ(r.group_topic_count(), 2u);
+  EXPECT_EQ(r.topic(t1).groups, std::vector<uint32_t>{first.gt.index});
+  EXPECT_EQ(r.topic(t2).groups, std::vector<uint32_t>{other.index});
+  EXPECT_EQ(&r.group_topic(other.index), &other);
+  // Created group-topics stay where they are.
+  for (int i = 0; i < 100; ++i) r.AddGroupTopic(r.Intern("g" + std::to_string(i)), t1);
+  EXPECT_EQ(r.FindGroupTopic(g, t1), &first.gt);
+}
+
+TEST(TopicRegistryTest, FindingAGroupTopicNeverCreatesNames) {
+  const DeliveryOptions o;
+  TopicRegistry r(&o);
+  const uint32_t t = r.AddTopic("t");
+  GroupTopic& gt = r.AddGroupTopic(r.Intern("g"), t).gt;
+  EXPECT_EQ(r.FindGroupTopic("g", "t"), &gt);
+  EXPECT_EQ(r.FindGroupTopic("g", "other"), nullptr);
+  EXPECT_EQ(r.FindGroupTopic("stranger", "t"), nullptr);
+  EXPECT_FALSE(r.FindName("other"));
+  EXPECT_FALSE(r.FindName("stranger"));
+  EXPECT_EQ(r.FindGroupTopic(r.Intern("g"), r.AddTopic("t2")), nullptr);
+}
+
+TEST(TopicRegistryTest, GroupTopicsOfAGroupComeInCreationOrder) {
+  const DeliveryOptions o;
+  TopicRegistry r(&o);
+  const uint32_t a = r.AddTopic("a");
+  const uint32_t b = r.AddTopic("b");
+  const uint32_t g = r.Intern("g");
+  GroupTopic& gb = r.AddGroupTopic(g, b).gt;
+  r.AddGroupTopic(r.Intern("h"), a);
+  GroupTopic& ga = r.AddGroupTopic(g, a).gt;
+  EXPECT_EQ(r.GroupTopicsOf("g"), (std::vector<GroupTopic*>{&gb, &ga}));
+  EXPECT_TRUE(r.GroupTopicsOf("nobody").empty());
+}
+
+TEST(TopicRegistryTest, ProducersOfAGroupAreAskedInTurn) {
+  const DeliveryOptions o;
+  TopicRegistry r(&o);
+  const uint32_t g = r.Intern("tx_order_group");
+  EXPECT_FALSE(r.NextProducer(g));
+  r.AddProducer(g, 7);
+  r.AddProducer(g, 8);
+  r.AddProducer(r.Intern("other"), 9);
+  EXPECT_EQ(r.NextProducer(g), 7u);
+  EXPECT_EQ(r.NextProducer(g), 8u);
+  EXPECT_EQ(r.NextProducer(g), 7u);
+  r.RemoveProducer(g, 7);
+  EXPECT_EQ(r.NextProducer(g), 8u);
+  EXPECT_EQ(r.NextProducer(g), 8u);
+  r.RemoveProducer(g, 8);
+  r.RemoveProducer(g, 8);  // twice: nothing happens
+  EXPECT_FALSE(r.NextProducer(g));
+  EXPECT_EQ(r.NextProducer(r.Intern("other")), 9u);
+}
+
+}  // namespace
+}  // namespace txmsg::broker
