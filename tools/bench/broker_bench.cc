@@ -48,7 +48,8 @@ class BrokerRun {
   void StartSending();
   void WaitUntilDone();
   bool Finished() const;
-  void ShowProgress(ProgressLine& line, ShownSoFar& last) const;
+  // The last second's figures, or with `whole_run` the whole run's.
+  void ShowProgress(ProgressLine& line, ShownSoFar& last, bool whole_run = false) const;
   // Stops everything that sends or receives; idempotent.
   void Shutdown();
   void Report() const;
@@ -163,7 +164,7 @@ struct ShownSoFar {
   double secs = 0;
 };
 
-void BrokerRun::ShowProgress(ProgressLine& line, ShownSoFar& last) const {
+void BrokerRun::ShowProgress(ProgressLine& line, ShownSoFar& last, bool whole_run) const {
   const uint64_t unique = counters_.unique.load();
   const uint64_t committed = counters_.committed.load();
   const double secs = (NowUs() - start_us_) / 1e6;
@@ -171,12 +172,14 @@ void BrokerRun::ShowProgress(ProgressLine& line, ShownSoFar& last) const {
   const LatencyHistogram all = interval;
   interval.Subtract(last.latency);
   const uint64_t done = options_.consumers == 0 ? committed : unique;
-  const std::string p99 = interval.count() == 0 ? "-" : HumanMicros(interval.ValueAtPercentile(99));
+  const LatencyHistogram& latency = whole_run ? all : interval;
+  const double rate = whole_run ? done / std::max(1e-3, secs)
+                                : (done - last.done) / std::max(1e-3, secs - last.secs);
   line.Show(secs, done,
-            absl::StrFormat("sent=%d committed=%d delivered=%d %.0f msgs/s p99=%s retries=%d",
-                            counters_.sent.load(), committed, unique,
-                            (done - last.done) / std::max(1e-3, secs - last.secs), p99,
-                            counters_.retries.load()));
+            absl::StrFormat("sent=%d committed=%d delivered=%d %.0f msgs/s p99=%s retries=%d%s",
+                            counters_.sent.load(), committed, unique, rate,
+                            latency.count() == 0 ? "-" : HumanMicros(latency.ValueAtPercentile(99)),
+                            counters_.retries.load(), whole_run ? " (whole run)" : ""));
   last.latency = all;
   last.done = done;
   last.secs = secs;
@@ -214,7 +217,10 @@ void BrokerRun::WaitUntilDone() {
       break;
     }
   }
-  ShowProgress(line, *shown);  // the final figures
+  // The final figures, unless the last line already had them.
+  const uint64_t done =
+      options_.consumers == 0 ? counters_.committed.load() : counters_.unique.load();
+  if (done != shown->done || shown->secs == 0) ShowProgress(line, *shown, true);
 }
 
 void BrokerRun::Shutdown() {

@@ -176,11 +176,17 @@ void E2eRun::ShowSubmitProgress(const absl::Notification& submitted) {
     interval.Subtract(seen);
     seen = all;
     const int64_t done = accepted_ + refused_;
+    if (finished && done == last_done && last_secs > 0) break;  // shown already
+    // Each second the last second's figures; at the end the whole run's.
+    const LatencyHistogram& latency = finished ? all : interval;
+    const double rate = finished ? done / std::max(1e-3, secs)
+                                 : (done - last_done) / std::max(1e-3, secs - last_secs);
     line.Show(
         secs, static_cast<uint64_t>(done),
-        absl::StrFormat("submitted=%d refused=%d %.0f orders/s accept p99=%s", accepted_.load(),
-                        refused_.load(), (done - last_done) / std::max(1e-3, secs - last_secs),
-                        interval.count() == 0 ? "-" : HumanMicros(interval.ValueAtPercentile(99))));
+        absl::StrFormat("submitted=%d refused=%d %.0f orders/s accept p99=%s%s", accepted_.load(),
+                        refused_.load(), rate,
+                        latency.count() == 0 ? "-" : HumanMicros(latency.ValueAtPercentile(99)),
+                        finished ? " (whole run)" : ""));
     last_done = done;
     last_secs = secs;
   }
