@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace txmsg::broker::testing {
@@ -29,9 +30,16 @@ void SyncGate::Open() {
   open_ = true;
 }
 
+bool SyncGate::writer_waiting() {
+  absl::MutexLock lock(&mu_);
+  return waiting_;
+}
+
 void SyncGate::PassOrWait() {
   absl::MutexLock lock(&mu_);
+  waiting_ = true;
   mu_.Await(absl::Condition(&open_));
+  waiting_ = false;
 }
 
 // -------------------------------------------------------------- CoreClient
@@ -85,9 +93,17 @@ std::vector<wire::Frame> CoreClient::TakePushed() {
   return out;
 }
 
+std::vector<wire::Frame> CoreClient::TakeUnclaimed() {
+  Sort();
+  std::vector<wire::Frame> out;
+  out.swap(answers_);
+  return out;
+}
+
 void CoreClient::Disconnect() {
   if (!connected_) return;
   connected_ = false;
+  std::erase(harness_->connected_, this);
   if (harness_->is_open()) harness_->core().OnDisconnect(peer_.get());
 }
 
@@ -114,7 +130,8 @@ absl::Status CoreHarness::Open() {
 }
 
 void CoreHarness::DropClients() {
-  for (auto& c : clients_) c->connected_ = false;
+  for (CoreClient* c : connected_) c->connected_ = false;
+  connected_.clear();
 }
 
 void CoreHarness::Close() {
@@ -127,10 +144,24 @@ void CoreHarness::Close() {
   io_.poll();  // completions posted during the stop find the core gone
 }
 
+void CoreHarness::WaitForWriterToPark() {
+  const absl::Time deadline = absl::Now() + kSettleTimeout;
+  while (tracker_.in_flight() > 0 && !gate_.writer_waiting()) {
+    if (absl::Now() > deadline) {
+      ADD_FAILURE() << "the log's writer never reached the sync gate";
+      return;
+    }
+    absl::SleepFor(absl::Microseconds(20));
+  }
+}
+
 absl::Status CoreHarness::PowerCut() {
+  if (holding_syncs_) WaitForWriterToPark();
+  // A machine without power writes nothing more: not the batch waiting at
+  // the gate, nor a new segment the writer would start after it.
+  fault_fs_.SetFailWrites(true);
+  fault_fs_.SetFailSyncs(true);
   absl::Status cut = fault_fs_.SimulatePowerCut(/*torn=*/false);
-  // The writer may now go on: its fsync fails (the power is out) and every
-  // append after the gate closed fails with it.
   gate_.Open();
   holding_syncs_ = false;
   DropClients();
@@ -156,12 +187,12 @@ void CoreHarness::Settle() {
     io_.restart();
     size_t ran = io_.poll();
     // A connection the core closed goes away, as broker/net's session does.
-    for (auto& c : clients_) {
-      if (c->connected_ && c->peer_->closed()) {
-        c->Disconnect();
-        ++ran;
-      }
+    std::vector<CoreClient*> closed;
+    for (CoreClient* c : connected_) {
+      if (c->peer_->closed()) closed.push_back(c);
     }
+    for (CoreClient* c : closed) c->Disconnect();
+    ran += closed.size();
     if (ran == 0 && (holding_syncs_ || tracker_.in_flight() == 0)) return;
   }
 }
@@ -182,6 +213,7 @@ CoreClient& CoreHarness::Connect() {
       std::make_unique<CoreClient>(this, std::make_unique<FakePeer>(next_peer_id_++)));
   CoreClient& client = *clients_.back();
   if (core_) {
+    connected_.push_back(&client);
     core_->OnConnect(&client.peer());
   } else {
     ADD_FAILURE() << "Connect while the core is closed";
@@ -196,137 +228,6 @@ CoreClient& CoreHarness::Connect(wire::ClientRole role, const std::string& produ
   const wire::Frame ok = client.Call(HelloFrame(role, producer_group, client_id));
   EXPECT_TRUE(ok.has_hello_ok()) << Describe(ok);
   return client;
-}
-
-// ------------------------------------------------------------------ frames
-
-wire::Frame HelloFrame(wire::ClientRole role, const std::string& producer_group,
-                       const std::string& client_id) {
-  wire::Frame f;
-  f.mutable_hello()->set_version(wire::PROTOCOL_VERSION_1);
-  f.mutable_hello()->set_role(role);
-  f.mutable_hello()->set_producer_group(producer_group);
-  f.mutable_hello()->set_client_id(client_id);
-  return f;
-}
-
-wire::Frame SendHalfFrame(const std::string& topic, const std::string& tx_id,
-                          const std::string& body) {
-  wire::Frame f;
-  wire::SendHalf& half = *f.mutable_send_half();
-  half.mutable_content()->set_topic(topic);
-  half.mutable_content()->set_key("k-" + body);
-  half.mutable_content()->set_body(body);
-  half.set_tx_id(tx_id);
-  return f;
-}
-
-wire::Frame SendFrame(const std::string& topic, const std::string& body) {
-  wire::Frame f;
-  f.mutable_send()->mutable_content()->set_topic(topic);
-  f.mutable_send()->mutable_content()->set_key("k-" + body);
-  f.mutable_send()->mutable_content()->set_body(body);
-  return f;
-}
-
-wire::Frame EndTxFrame(uint64_t id, const std::string& tx_id, wire::TxOutcome outcome) {
-  wire::Frame f;
-  f.mutable_end_tx()->set_message_id(id);
-  f.mutable_end_tx()->set_tx_id(tx_id);
-  f.mutable_end_tx()->set_outcome(outcome);
-  return f;
-}
-
-wire::Frame CheckAnswerFrame(uint64_t id, const std::string& tx_id, wire::TxOutcome outcome) {
-  wire::Frame f;
-  f.mutable_check_tx_answer()->set_message_id(id);
-  f.mutable_check_tx_answer()->set_tx_id(tx_id);
-  f.mutable_check_tx_answer()->set_outcome(outcome);
-  return f;
-}
-
-wire::Frame SubscribeFrame(const std::string& topic, const std::string& group,
-                           uint32_t max_unacked) {
-  wire::Frame f;
-  f.mutable_subscribe()->set_topic(topic);
-  f.mutable_subscribe()->set_group(group);
-  f.mutable_subscribe()->set_max_unacked(max_unacked);
-  return f;
-}
-
-wire::Frame AckFrame(const std::string& group, const std::string& topic,
-                     const std::vector<uint64_t>& ids) {
-  wire::Frame f;
-  f.mutable_ack()->set_group(group);
-  f.mutable_ack()->set_topic(topic);
-  for (uint64_t id : ids) f.mutable_ack()->add_message_ids(id);
-  return f;
-}
-
-wire::Frame NackFrame(const std::string& group, const std::string& topic, uint64_t id,
-                      uint32_t delay_ms) {
-  wire::Frame f;
-  f.mutable_nack()->set_group(group);
-  f.mutable_nack()->set_topic(topic);
-  f.mutable_nack()->set_message_id(id);
-  f.mutable_nack()->set_delay_ms(delay_ms);
-  return f;
-}
-
-wire::Frame ResolveFrame(uint64_t id, wire::TxOutcome outcome) {
-  wire::Frame f;
-  f.mutable_resolve_half()->set_message_id(id);
-  f.mutable_resolve_half()->set_outcome(outcome);
-  return f;
-}
-
-wire::Frame ShowHalfFrame(uint64_t id) {
-  wire::Frame f;
-  f.mutable_show_half()->set_message_id(id);
-  return f;
-}
-
-wire::Frame ListHalfFrame(wire::HalfState state) {
-  wire::Frame f;
-  f.mutable_list_half()->set_state(state);
-  f.mutable_list_half()->set_limit(100'000);
-  return f;
-}
-
-wire::Frame ListGroupsFrame() {
-  wire::Frame f;
-  f.mutable_list_groups();
-  return f;
-}
-
-wire::Frame ListDlqFrame(const std::string& group) {
-  wire::Frame f;
-  f.mutable_list_dlq()->set_group(group);
-  return f;
-}
-
-wire::Frame ReplayDlqFrame(const std::string& group, uint64_t id) {
-  wire::Frame f;
-  f.mutable_replay_dlq()->set_group(group);
-  f.mutable_replay_dlq()->set_message_id(id);
-  return f;
-}
-
-wire::Frame StatsFrame() {
-  wire::Frame f;
-  f.mutable_stats();
-  return f;
-}
-
-std::string Describe(const wire::Frame& frame) {
-  if (frame.has_error()) {
-    return absl::StrCat(wire::ErrorCode_Name(frame.error().code()), ": ", frame.error().message());
-  }
-  if (frame.has_end_tx_ok()) {
-    return absl::StrCat("EndTxOk ", wire::HalfState_Name(frame.end_tx_ok().state()),
-                        frame.end_tx_ok().applied() ? " applied" : " not applied");
-  }
-  return frame.ShortDebugString();
 }
 
 }  // namespace txmsg::broker::testing

@@ -27,6 +27,7 @@
 #include "broker/core/peer.h"
 #include "broker/log/append_tracker.h"
 #include "broker/log/fault_file_system.h"
+#include "tests/broker/core/core_frames.h"
 #include "tests/broker/core/mem_file_system.h"
 #include "txmsg/broker.pb.h"
 
@@ -71,12 +72,15 @@ class SyncGate {
  public:
   void Close();
   void Open();
+  // True while the writer waits at the closed gate.
+  bool writer_waiting();
   // Called by the writer thread before each fsync.
   void PassOrWait();
 
  private:
   absl::Mutex mu_;
   bool open_ ABSL_GUARDED_BY(mu_) = true;
+  bool waiting_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 class CoreHarness;
@@ -97,6 +101,8 @@ class CoreClient {
   wire::Frame Call(wire::Frame request);
   // Deliver and CheckTx frames received so far, oldest first (taken).
   std::vector<wire::Frame> TakePushed();
+  // Answers no one took (taken).
+  std::vector<wire::Frame> TakeUnclaimed();
   // Tells the core the connection is gone.
   void Disconnect();
   bool connected() const { return connected_; }
@@ -160,6 +166,10 @@ class CoreHarness {
  private:
   friend class CoreClient;
   void DropClients();
+  // While syncs are held: waits until the writer stops at the gate with the
+  // batch it took (or has nothing to write), so what a power cut finds does
+  // not depend on how far the writer thread happened to get.
+  void WaitForWriterToPark();
 
   const Options options_;
   ManualClock clock_;
@@ -170,34 +180,10 @@ class CoreHarness {
   bool holding_syncs_ = false;
   boost::asio::io_context io_{1};
   std::unique_ptr<BrokerCore> core_;
-  std::vector<std::unique_ptr<CoreClient>> clients_;
+  std::vector<std::unique_ptr<CoreClient>> clients_;  // every one ever (tests keep references)
+  std::vector<CoreClient*> connected_;                // those still connected
   uint64_t next_peer_id_ = 1;
 };
-
-// Frames a test sends.
-wire::Frame HelloFrame(wire::ClientRole role, const std::string& producer_group = "",
-                       const std::string& client_id = "");
-wire::Frame SendHalfFrame(const std::string& topic, const std::string& tx_id,
-                          const std::string& body);
-wire::Frame SendFrame(const std::string& topic, const std::string& body);
-wire::Frame EndTxFrame(uint64_t id, const std::string& tx_id, wire::TxOutcome outcome);
-wire::Frame CheckAnswerFrame(uint64_t id, const std::string& tx_id, wire::TxOutcome outcome);
-wire::Frame SubscribeFrame(const std::string& topic, const std::string& group,
-                           uint32_t max_unacked);
-wire::Frame AckFrame(const std::string& group, const std::string& topic,
-                     const std::vector<uint64_t>& ids);
-wire::Frame NackFrame(const std::string& group, const std::string& topic, uint64_t id,
-                      uint32_t delay_ms = 0);
-wire::Frame ResolveFrame(uint64_t id, wire::TxOutcome outcome);
-wire::Frame ShowHalfFrame(uint64_t id);
-wire::Frame ListHalfFrame(wire::HalfState state = wire::HALF_STATE_UNSPECIFIED);
-wire::Frame ListGroupsFrame();
-wire::Frame ListDlqFrame(const std::string& group);
-wire::Frame ReplayDlqFrame(const std::string& group, uint64_t id = 0);
-wire::Frame StatsFrame();
-
-// "COMMITTED", "ERROR_CONFLICT: ...", for failure messages.
-std::string Describe(const wire::Frame& frame);
 
 }  // namespace txmsg::broker::testing
 
