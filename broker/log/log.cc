@@ -99,6 +99,13 @@ absl::Status Log::Append(uint8_t type, std::string payload, AppendCallback done)
         absl::StrCat("log append queue is full (", queued_bytes_, " bytes waiting)"));
   }
   queued_bytes_ += payload.size();
+  if (AppendTracker* tracker = options_.tracker) {
+    tracker->Started();
+    done = [tracker, done = std::move(done)](absl::StatusOr<uint64_t> r) mutable {
+      done(std::move(r));
+      tracker->Finished();
+    };
+  }
   queue_.push_back(Pending{type, std::move(payload), std::move(done)});
   return absl::OkStatus();
 }

@@ -32,6 +32,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "broker/log/append_tracker.h"
 #include "broker/log/file_system.h"
 #include "broker/log/recovery.h"
 
@@ -56,6 +57,9 @@ struct LogOptions {
   // Called on the writer thread with each batch's bytes after they are
   // written and before they are synced (fault injection uses it).
   std::function<void(std::string_view batch)> before_sync;
+  // Counts appends in flight, for tests that step the log's owner (see
+  // append_tracker.h). Null: not counted. Must outlive the log.
+  AppendTracker* tracker = nullptr;
 };
 
 struct Record {

@@ -13,7 +13,7 @@
 namespace txmsg::testing_broker {
 namespace {
 
-class BrokerLimitsTest : public BrokerTest {};
+class BrokerLimitsTest : public BrokerProcessTest {};
 
 wire::Frame Hello(wire::ClientRole role) {
   wire::Frame f;

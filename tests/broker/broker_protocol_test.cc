@@ -14,8 +14,10 @@
 namespace txmsg::testing_broker {
 namespace {
 
+// The real broker process: hostile clients and /metrics.
+class BrokerProtocolTest : public BrokerProcessTest {};
 
-TEST_F(BrokerTest, MalformedFramesGetAnErrorAndTheConnectionClosedWhileOthersAreServed) {
+TEST_F(BrokerProtocolTest, MalformedFramesGetAnErrorAndTheConnectionClosedWhileOthersAreServed) {
   StartBroker({"--max_frame_size=65536"});
   auto bystander = Admin();
   {
@@ -65,7 +67,7 @@ TEST_F(BrokerTest, MalformedFramesGetAnErrorAndTheConnectionClosedWhileOthersAre
   EXPECT_OK(bystander->Call(stats));
 }
 
-TEST_F(BrokerTest, RandomBytesNeverCrashTheBroker) {
+TEST_F(BrokerProtocolTest, RandomBytesNeverCrashTheBroker) {
   StartBroker();
   std::mt19937 rng(99);
   for (int i = 0; i < 50; ++i) {
@@ -80,7 +82,7 @@ TEST_F(BrokerTest, RandomBytesNeverCrashTheBroker) {
   EXPECT_OK(Admin()->Call(stats));
 }
 
-TEST_F(BrokerTest, ConnectionsAboveTheMaximumAreRefused) {
+TEST_F(BrokerProtocolTest, ConnectionsAboveTheMaximumAreRefused) {
   StartBroker({"--max_connections=2"});
   auto a = Admin();
   auto b = Admin();
@@ -99,7 +101,7 @@ uint16_t FreePort() {
   return a.local_endpoint().port();
 }
 
-TEST_F(BrokerTest, MetricsEndpointServesPrometheusText) {
+TEST_F(BrokerProtocolTest, MetricsEndpointServesPrometheusText) {
   const uint16_t port = FreePort();
   StartBroker({"--metrics_port=" + std::to_string(port)});
   auto producer = Producer();
@@ -118,9 +120,9 @@ TEST_F(BrokerTest, MetricsEndpointServesPrometheusText) {
     if (ec) break;
   }
   EXPECT_NE(body.find("200 OK"), std::string::npos);
-  for (const char* name : {"txmsg_connections ", "txmsg_messages{state=\"pending_half\"}",
-                           "txmsg_commits_total 1", "txmsg_log_fsync_seconds_bucket",
-                           "txmsg_checks_sent_total", "txmsg_log_segments"}) {
+  for (const char* name :
+       {"txmsg_connections ", "txmsg_messages{state=\"pending_half\"}", "txmsg_commits_total 1",
+        "txmsg_log_fsync_seconds_bucket", "txmsg_checks_sent_total", "txmsg_log_segments"}) {
     EXPECT_NE(body.find(name), std::string::npos) << name;
   }
 }

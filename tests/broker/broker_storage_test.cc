@@ -17,7 +17,10 @@
 namespace txmsg::testing_broker {
 namespace {
 
-TEST_F(BrokerTest, CorruptSealedSegmentStopsTheStartWithFileAndOffsetUntilRepair) {
+// The real broker process: failing storage.
+class BrokerStorageTest : public BrokerProcessTest {};
+
+TEST_F(BrokerStorageTest, CorruptSealedSegmentStopsTheStartWithFileAndOffsetUntilRepair) {
   StartBroker({"--segment_size=4096", "--tx_timeout=1h"});
   auto producer = Producer();
   for (int i = 0; i < 100; ++i) {
@@ -50,7 +53,7 @@ TEST_F(BrokerTest, CorruptSealedSegmentStopsTheStartWithFileAndOffsetUntilRepair
   EXPECT_TRUE(kept_aside);
 }
 
-TEST_F(BrokerTest, SecondBrokerOnTheSameDataDirectoryRefusesToStartAndNamesTheHolder) {
+TEST_F(BrokerStorageTest, SecondBrokerOnTheSameDataDirectoryRefusesToStartAndNamesTheHolder) {
   StartBroker({});
   auto producer = Producer();
   ASSERT_OK(producer->SendHalf(Msg("owned"), "tx-owned"));
@@ -72,7 +75,7 @@ TEST_F(BrokerTest, SecondBrokerOnTheSameDataDirectoryRefusesToStartAndNamesTheHo
   EXPECT_EQ(Stats().pending_half(), 1u);
 }
 
-TEST_F(BrokerTest, FullDiskRefusesWritesClearlyKeepsServingAndResumesWhenFreed) {
+TEST_F(BrokerStorageTest, FullDiskRefusesWritesClearlyKeepsServingAndResumesWhenFreed) {
   const std::string full = tmp_.File("disk-is-full");
   broker_ = std::make_unique<BrokerProcess>(tmp_.File("data"));
   broker_->set_env({"TXMSG_TEST_DISK_FULL_FLAG=" + full});
@@ -101,7 +104,7 @@ TEST_F(BrokerTest, FullDiskRefusesWritesClearlyKeepsServingAndResumesWhenFreed) 
   EXPECT_EQ(inbox.Count("half-during"), 0u);
 }
 
-TEST_F(BrokerTest, FailedFsyncStopsTheBrokerAndARestartRecoversWhatWasAcknowledged) {
+TEST_F(BrokerStorageTest, FailedFsyncStopsTheBrokerAndARestartRecoversWhatWasAcknowledged) {
   broker_ = std::make_unique<BrokerProcess>(tmp_.File("data"));
   broker_->set_env({"TXMSG_TEST_FSYNC_FAIL_AFTER=12"});
   ASSERT_TRUE(broker_->Start());

@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "txmsg/blocking_client.h"
 #include "gtest/gtest.h"
 #include "tests/testutil/broker_process.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
+#include "txmsg/blocking_client.h"
 #include "txmsg/consumer.h"
 #include "txmsg/producer.h"
 
@@ -64,7 +64,7 @@ inline Message Msg(const std::string& body, const std::string& topic = "topic_tx
   return m;
 }
 
-class BrokerTest : public ::testing::Test {
+class BrokerProcessTest : public ::testing::Test {
  protected:
   void StartBroker(std::vector<std::string> flags = {}) {
     broker_ = std::make_unique<BrokerProcess>(tmp_.File("data"), std::move(flags));
