@@ -226,9 +226,11 @@ TxOutcome OrderService::AnswerCheck(const CheckRequest& check) {
     outcome = *r;
     return absl::OkStatus();
   });
+  db_health_.Record(s);
   if (!s.ok()) {
-    std::fprintf(stderr, "order-service: check-back for %s failed: %s\n", check.tx_id.c_str(),
-                 s.ToString().c_str());
+    log_.Log("check",
+             absl::StrCat("order-service: check-back for ", base::EscapeForLog(check.tx_id),
+                          " failed: ", base::EscapeForLog(s.ToString())));
     return TxOutcome::kUnknown;  // nothing stored: ask again later
   }
   ++(outcome == TxOutcome::kCommit ? checks_commit_ : checks_rollback_);

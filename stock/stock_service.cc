@@ -176,6 +176,7 @@ TxOutcome StockService::AnswerCheck(const CheckRequest& check) {
     found = *r;
     return absl::OkStatus();
   });
+  db_health_.Record(s);
   if (!s.ok()) return TxOutcome::kUnknown;
   // The outcome is only ever published after its tx_log row committed.
   return found ? TxOutcome::kCommit : TxOutcome::kRollback;
