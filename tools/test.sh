@@ -9,7 +9,10 @@ cd "$(dirname "$0")/.."
 bash tools/setup-deps.sh
 
 BUILD_DIR=${BUILD_DIR:-build}
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTXMSG_WERROR=ON
+# A developer's machine with ccache rebuilds in seconds; CI's fresh one has none.
+launcher=()
+if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTXMSG_WERROR=ON "${launcher[@]}"
 cmake --build "$BUILD_DIR" -j2
 
 # Tests use loopback ports and temp dirs, never shared state: two at a time

@@ -4,6 +4,8 @@
 // replay.cc rebuilds the state on start, upkeep.cc runs on every Tick.
 #include "broker/core/broker_core.h"
 
+#include "base/clock.h"
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -20,10 +22,16 @@
 namespace txmsg::broker {
 namespace {
 
+// The broker's clock: wall time read once at start, advanced by the
+// monotonic clock. Timestamps (store and commit times) read like wall time,
+// and intervals (check-backs, ack deadlines, backoff) never jump when someone
+// sets the system clock: a clock set back a day must not push every
+// check-back a day away. Across a restart the clamp in FinishRestore covers a
+// wall clock that moved meanwhile.
 uint64_t SystemNowMs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
+  static const uint64_t wall_at_start = base::WallMillis();
+  static const uint64_t mono_at_start = base::MonotonicMillis();
+  return wall_at_start + (base::MonotonicMillis() - mono_at_start);
 }
 
 }  // namespace

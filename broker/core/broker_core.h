@@ -29,6 +29,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "base/log_limiter.h"
 #include "broker/core/broker_metrics.h"
 #include "broker/core/peer.h"
 #include "broker/core/peer_state.h"
@@ -42,6 +43,7 @@
 
 namespace txmsg::store {
 class StoredAck;
+class StoredCheck;
 class StoredDlq;
 class StoredDlqReplay;
 class StoredMessage;
@@ -102,6 +104,14 @@ class BrokerCore {
   static constexpr size_t kMaxNameLength = 255;  // topics, groups, client ids
   static constexpr size_t kMaxTxIdLength = 255;
   static constexpr size_t kMaxSubscriptionsPerConnection = 64;
+  static constexpr size_t kMaxKeyLength = 4096;
+  static constexpr size_t kMaxProperties = 64;
+  static constexpr size_t kMaxPropertyValueLength = 4096;
+  // Room kept in a frame around a message's content for what a Deliver or
+  // CheckTx adds (ids, a group name or tx id of at most 255 bytes, counters).
+  static constexpr size_t kFrameEnvelopeReserve = 1024;
+  // Shown as the client asked by a check nobody could be asked about.
+  static constexpr char kNoProducerConnected[] = "(no producer connected)";
 
   BrokerCore(BrokerOptions options, boost::asio::io_context& io, Clock clock);
 
@@ -111,6 +121,11 @@ class BrokerCore {
   // ---- the transactional path (transactions.cc) ----
   void HandleSendHalf(PeerState& ps, wire::Frame& f);
   void HandleSend(PeerState& ps, wire::Frame& f);
+  // Why `content` cannot be accepted by `request` (SendHalf, Send), or
+  // nullopt: names, key and properties within their limits, and the whole
+  // still within the frame limit once wrapped for delivery.
+  std::optional<std::string> ValidateContent(const wire::MessageContent& content,
+                                             const char* request) const;
   void HandleEndTx(PeerState& ps, uint64_t corr, uint64_t id, const std::string& tx_id,
                    wire::TxOutcome outcome, TxSource source);
   // Applies `outcome` to the live half `id` by the rules of tx_rules.h, and
@@ -175,6 +190,8 @@ class BrokerCore {
   absl::Status Replay(uint64_t position, uint8_t type, std::string_view payload);
   void RestoreMessage(uint64_t position, RecordType type, const store::StoredMessage& record);
   void RestoreAck(const store::StoredAck& record);
+  void RestoreCheck(const store::StoredCheck& record);
+  void RestoreCheckCount(uint64_t id, uint32_t checks);
   void RestoreDlq(const store::StoredDlq& record);
   void RestoreDlqReplay(const store::StoredDlqReplay& record);
   // Every record is read: indexes built, deliveries queued.
@@ -184,6 +201,13 @@ class BrokerCore {
   void RunCheckBacks(uint64_t now);
   void DiscardUnanswered(uint64_t id, MessageEntry& m, uint64_t now);
   void SendCheck(uint64_t id, MessageEntry& m, PeerState& producer, uint64_t now);
+  // A check fell due with no producer of the group connected: counted as an
+  // unanswered check (see RunCheckBacks), remembered and persisted.
+  void CountUnansweredCheck(uint64_t id, MessageEntry& m, uint64_t now);
+  // The check in the half's history (`asked` "" when nobody could be asked).
+  void RememberCheck(MessageEntry& m, uint64_t time_ms, const std::string& asked);
+  // A CHECK record, so that a restart keeps the count.
+  void PersistCheck(uint64_t id, MessageEntry& m, uint64_t now, const std::string& asked);
   void ExpireDeliveries(uint64_t now);
   void CompactLog();
   void SweepRetention(uint64_t now);
@@ -229,6 +253,7 @@ class BrokerCore {
   uint64_t storage_refusals_unreported_ = 0;
 
   BrokerMetrics metrics_;
+  base::LogLimiter no_producer_log_{std::chrono::seconds(10)};
   // Expires when the core is destroyed; log completions check it.
   std::shared_ptr<BrokerCore*> alive_ = std::make_shared<BrokerCore*>(this);
 };

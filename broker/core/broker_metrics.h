@@ -32,6 +32,7 @@ struct BrokerMetrics {
   uint64_t nacked = 0;
   uint64_t dead_lettered = 0;
   uint64_t checks_sent = 0;
+  uint64_t checks_unanswerable = 0;  // due with no producer connected
   uint64_t checks_answered_commit = 0;
   uint64_t checks_answered_rollback = 0;
   uint64_t checks_answered_unknown = 0;

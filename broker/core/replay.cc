@@ -43,8 +43,13 @@ absl::Status BrokerCore::Replay(uint64_t pos, uint8_t type, std::string_view pay
         halves_.RestoreOutcome(r.message_id(), r.state(), r.time_ms());
       });
     case RecordType::kDiscard:
-      return ParseThen<store::StoredDiscard>(
-          payload, pos, [this](const auto& r) { halves_.RestoreDiscard(r.message_id()); });
+      return ParseThen<store::StoredDiscard>(payload, pos, [this](const auto& r) {
+        halves_.RestoreDiscard(r.message_id());
+        RestoreCheckCount(r.message_id(), r.checks());
+      });
+    case RecordType::kCheck:
+      return ParseThen<store::StoredCheck>(payload, pos,
+                                           [this](const auto& r) { RestoreCheck(r); });
     case RecordType::kAck:
       return ParseThen<store::StoredAck>(payload, pos, [this](const auto& r) { RestoreAck(r); });
     case RecordType::kDlq:
@@ -90,7 +95,21 @@ void BrokerCore::RestoreMessage(uint64_t pos, RecordType type, const store::Stor
     state = wire::HALF_COMMITTED;
     commit_time_ms = m.store_time_ms;
   }
-  halves_.Restore(id, std::move(m), state, commit_time_ms);
+  MessageEntry& restored = halves_.Restore(id, std::move(m), state, commit_time_ms);
+  if (carried) restored.checks = std::max<uint16_t>(restored.checks, s.checks());
+}
+
+void BrokerCore::RestoreCheckCount(uint64_t id, uint32_t checks) {
+  if (MessageEntry* m = halves_.Find(id)) {
+    m->checks = static_cast<uint16_t>(std::max<uint32_t>(m->checks, checks));
+  }
+}
+
+void BrokerCore::RestoreCheck(const store::StoredCheck& r) {
+  MessageEntry* m = halves_.Find(r.message_id());
+  if (m == nullptr) return;
+  RestoreCheckCount(r.message_id(), r.check_number());
+  RememberCheck(*m, r.time_ms(), r.asked_client());
 }
 
 void BrokerCore::RestoreAck(const store::StoredAck& r) {
@@ -126,7 +145,7 @@ void BrokerCore::FinishReplay() {
   // Pending halves scheduled, rolled-back ones forgotten; committed ones
   // come back oldest commit first, to be queued for the groups that still
   // owe an ack (replaying_: nothing is delivered yet).
-  const std::vector<uint64_t> committed = halves_.FinishRestore(options_.tx_timeout_ms);
+  const std::vector<uint64_t> committed = halves_.FinishRestore(now, options_.tx_timeout_ms);
   for (uint64_t id : committed) {
     MessageEntry& m = *halves_.Find(id);
     uint16_t unacked = 0;

@@ -27,14 +27,52 @@ wire::Frame EndTxOk(wire::HalfState state, bool applied) {
   return f;
 }
 
+// The outcome's enum name, or its number when it has none (an unset field,
+// a newer client's value): an error must never name an empty outcome.
+std::string OutcomeName(wire::TxOutcome outcome) {
+  const std::string& name = wire::TxOutcome_Name(outcome);
+  return name.empty() ? absl::StrCat("(unknown value ", static_cast<int>(outcome), ")") : name;
+}
+
 }  // namespace
+
+std::optional<std::string> BrokerCore::ValidateContent(const wire::MessageContent& c,
+                                                       const char* request) const {
+  if (c.topic().empty() || c.topic().size() > kMaxNameLength) {
+    return absl::StrCat(request, " needs a topic (1-", kMaxNameLength, " bytes)");
+  }
+  if (c.key().size() > kMaxKeyLength) {
+    return absl::StrCat(request, ": key of ", c.key().size(), " bytes, the maximum is ",
+                        kMaxKeyLength);
+  }
+  if (static_cast<size_t>(c.properties_size()) > kMaxProperties) {
+    return absl::StrCat(request, ": ", c.properties_size(), " properties, the maximum is ",
+                        kMaxProperties);
+  }
+  for (const auto& [k, v] : c.properties()) {
+    if (k.empty() || k.size() > kMaxNameLength || v.size() > kMaxPropertyValueLength) {
+      return absl::StrCat(request, ": property names are 1-", kMaxNameLength,
+                          " bytes and values at most ", kMaxPropertyValueLength, " bytes");
+    }
+  }
+  // The message goes out again inside a Deliver or CheckTx frame, with a
+  // group name, a tx id and a few numbers around it: accept only what still
+  // fits the frame limit then, or it could never be delivered.
+  const size_t size = c.ByteSizeLong();
+  if (size + kFrameEnvelopeReserve > options_.max_frame_size) {
+    return absl::StrCat(request, ": the message takes ", size, " bytes; at most ",
+                        options_.max_frame_size - kFrameEnvelopeReserve,
+                        " fit (the frame limit of ", options_.max_frame_size, " less ",
+                        kFrameEnvelopeReserve, " bytes for the delivery envelope)");
+  }
+  return std::nullopt;
+}
 
 void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
   const uint64_t corr = f.correlation_id();
   wire::SendHalf& req = *f.mutable_send_half();
-  const std::string& topic = req.content().topic();
-  if (topic.empty() || topic.size() > kMaxNameLength) {
-    return SendError(ps, corr, wire::ERROR_INVALID_REQUEST, "SendHalf needs a topic (1-255 bytes)");
+  if (std::optional<std::string> bad = ValidateContent(req.content(), "SendHalf")) {
+    return SendError(ps, corr, wire::ERROR_INVALID_REQUEST, *bad);
   }
   if (req.tx_id().empty() || req.tx_id().size() > kMaxTxIdLength) {
     return SendError(ps, corr, wire::ERROR_INVALID_REQUEST, "SendHalf needs a tx_id (1-255 bytes)");
@@ -79,9 +117,8 @@ void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
 void BrokerCore::HandleSend(PeerState& ps, wire::Frame& f) {
   const uint64_t corr = f.correlation_id();
   wire::Send& req = *f.mutable_send();
-  const std::string& topic = req.content().topic();
-  if (topic.empty() || topic.size() > kMaxNameLength) {
-    return SendError(ps, corr, wire::ERROR_INVALID_REQUEST, "Send needs a topic (1-255 bytes)");
+  if (std::optional<std::string> bad = ValidateContent(req.content(), "Send")) {
+    return SendError(ps, corr, wire::ERROR_INVALID_REQUEST, *bad);
   }
   store::StoredMessage stored;
   stored.set_store_time_ms(clock_());
@@ -156,7 +193,8 @@ wire::Frame BrokerCore::AnswerUnchanged(uint64_t id, wire::HalfState state, wire
     case TxDecision::Kind::kInvalid:
       return ErrorFrame(
           0, wire::ERROR_INVALID_REQUEST,
-          absl::StrCat("outcome ", wire::TxOutcome_Name(outcome), " is not valid here"));
+          absl::StrCat("outcome ", OutcomeName(outcome),
+                       " is not valid here (send TX_COMMIT, TX_ROLLBACK or TX_UNKNOWN)"));
     case TxDecision::Kind::kConflict: {
       ++metrics_.conflicts;
       const std::string why =

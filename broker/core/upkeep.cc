@@ -48,8 +48,15 @@ void BrokerCore::RunCheckBacks(uint64_t now) {
     // One live connection of the producer group, in turn.
     std::optional<uint64_t> producer_id = registry_.NextProducer(m.producer_group);
     PeerState* producer = producer_id ? FindPeer(*producer_id) : nullptr;
-    if (producer == nullptr) continue;  // nobody to ask: nothing sent, the count does not grow
     --budget;
+    if (producer == nullptr) {
+      // Nobody to ask. The check counts all the same: a half whose producer
+      // never comes back is DISCARDED after max_checks x check_interval
+      // (visible to operators, resolvable) instead of pinning its segment
+      // for ever.
+      CountUnansweredCheck(id, m, now);
+      continue;
+    }
     SendCheck(id, m, *producer, now);
   }
 }
@@ -62,6 +69,7 @@ void BrokerCore::DiscardUnanswered(uint64_t id, MessageEntry& m, uint64_t now) {
   store::StoredDiscard rec;
   rec.set_message_id(id);
   rec.set_time_ms(now);
+  rec.set_checks(m.checks);
   ++m.pending_writes;
   Append(RecordType::kDiscard, rec, [this, id](absl::StatusOr<uint64_t>) {
     if (MessageEntry* m = halves_.Find(id)) --m->pending_writes;
@@ -83,16 +91,49 @@ void BrokerCore::SendCheck(uint64_t id, MessageEntry& m, PeerState& producer, ui
   check.set_tx_id(m.tx_id);
   *check.mutable_content() = std::move(*content);
   check.set_check_number(++m.checks);
-  if (!m.history) m.history = std::make_unique<std::deque<wire::CheckRecord>>();
-  wire::CheckRecord rec;
-  rec.set_sent_time_ms(now);
-  rec.set_asked_client(producer.client_id);
-  m.history->push_back(rec);
-  while (m.history->size() > options_.check_history) m.history->pop_front();
+  RememberCheck(m, now, producer.client_id);
+  PersistCheck(id, m, now, producer.client_id);
   ++metrics_.checks_sent;
   LogEvent("check-back sent: id=", id, " tx=", m.tx_id, " group=", registry_.Name(m.producer_group),
            " check=", m.checks, "/", options_.max_checks, " to ", producer.client_id);
   producer.peer->Send(f);
+}
+
+void BrokerCore::CountUnansweredCheck(uint64_t id, MessageEntry& m, uint64_t now) {
+  halves_.ScheduleCheck(id, now + options_.check_interval_ms);
+  ++m.checks;
+  RememberCheck(m, now, "");
+  PersistCheck(id, m, now, "");
+  ++metrics_.checks_unanswerable;
+  uint64_t suppressed = 0;
+  if (no_producer_log_.Allow("no-producer", std::chrono::steady_clock::now(), &suppressed)) {
+    LogEvent("check-back due but no producer of group ", registry_.Name(m.producer_group),
+             " is connected: id=", id, " tx=", m.tx_id, " check=", m.checks, "/",
+             options_.max_checks, " counted unanswered",
+             suppressed > 0 ? absl::StrCat(" [", suppressed, " more since the last report]") : "");
+  }
+}
+
+void BrokerCore::RememberCheck(MessageEntry& m, uint64_t time_ms, const std::string& asked) {
+  if (!m.history) m.history = std::make_unique<std::deque<wire::CheckRecord>>();
+  wire::CheckRecord rec;
+  rec.set_sent_time_ms(time_ms);
+  rec.set_asked_client(asked.empty() ? kNoProducerConnected : asked);
+  m.history->push_back(std::move(rec));
+  while (m.history->size() > options_.check_history) m.history->pop_front();
+}
+
+void BrokerCore::PersistCheck(uint64_t id, MessageEntry& m, uint64_t now,
+                              const std::string& asked) {
+  store::StoredCheck rec;
+  rec.set_message_id(id);
+  rec.set_check_number(m.checks);
+  rec.set_time_ms(now);
+  rec.set_asked_client(asked);
+  ++m.pending_writes;
+  Append(RecordType::kCheck, rec, [this, id](absl::StatusOr<uint64_t>) {
+    if (MessageEntry* m = halves_.Find(id)) --m->pending_writes;
+  });
 }
 
 void BrokerCore::ExpireDeliveries(uint64_t now) {
@@ -193,6 +234,7 @@ void BrokerCore::CarryForward(uint64_t id, MessageEntry& m) {
   snap.set_message_id(id);
   snap.set_state(m.state());
   snap.set_commit_time_ms(m.commit_time_ms());
+  snap.set_checks(m.checks);
   for (uint32_t g : m.acked_by) {
     store::GroupProgress& p = *snap.add_groups();
     p.set_group(registry_.Name(registry_.group_topic(g).group));

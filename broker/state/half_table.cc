@@ -205,7 +205,7 @@ void HalfMessageTable::RestoreDiscard(uint64_t id) {
   if (m != nullptr && m->state_ == wire::HALF_PENDING) m->state_ = wire::HALF_DISCARDED;
 }
 
-std::vector<uint64_t> HalfMessageTable::FinishRestore(uint64_t tx_timeout_ms) {
+std::vector<uint64_t> HalfMessageTable::FinishRestore(uint64_t now_ms, uint64_t tx_timeout_ms) {
   std::vector<std::pair<uint64_t, uint64_t>> committed;  // (commit time, id)
   std::vector<uint64_t> dead;
   for (auto& [id, m] : entries_) {
@@ -214,7 +214,11 @@ std::vector<uint64_t> HalfMessageTable::FinishRestore(uint64_t tx_timeout_ms) {
         open_.insert(id);
         ++Topic(m.topic).pending;
         ++pending_;
-        m.next_check_ms_ = m.store_time_ms + tx_timeout_ms;
+        // Due tx_timeout after it was stored, but never further away than
+        // tx_timeout from now: a wall clock set back since it was stored
+        // must not postpone its check (a day behind: "next check in 24h").
+        m.next_check_ms_ =
+            std::clamp(m.store_time_ms + tx_timeout_ms, now_ms, now_ms + tx_timeout_ms);
         checks_.emplace(m.next_check_ms_, id);
         break;
       case wire::HALF_DISCARDED:

@@ -164,7 +164,7 @@ class HalfMessageTable {
   // Builds the indexes: pending halves are checked `tx_timeout_ms` after
   // they were stored, rolled-back ones are forgotten (and remembered as
   // settled). Returns the committed ids, oldest commit first.
-  std::vector<uint64_t> FinishRestore(uint64_t tx_timeout_ms);
+  std::vector<uint64_t> FinishRestore(uint64_t now_ms, uint64_t tx_timeout_ms);
 
   // ---- counts (kept as the states change: cheap to read)
 

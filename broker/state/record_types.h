@@ -16,6 +16,7 @@ enum class RecordType : uint8_t {
   kDlqReplay = 7,  // StoredDlqReplay
   kGroup = 8,      // StoredGroup
   kCarried = 9,    // StoredMessage with its state: a live message moved forward
+  kCheck = 10,     // StoredCheck: a check-back was due (sent, or nobody to ask)
 };
 
 }  // namespace txmsg::broker

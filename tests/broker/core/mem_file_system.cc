@@ -123,4 +123,25 @@ absl::Status MemFileSystem::SyncDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
+class MemFileSystem::Lock final : public log::FileLock {
+ public:
+  Lock(MemFileSystem* fs, std::string path) : fs_(fs), path_(std::move(path)) {}
+  ~Lock() override {
+    absl::MutexLock lock(&fs_->mu_);
+    fs_->locked_.erase(path_);
+  }
+
+ private:
+  MemFileSystem* const fs_;
+  const std::string path_;
+};
+
+absl::StatusOr<std::unique_ptr<log::FileLock>> MemFileSystem::LockFile(const std::string& path) {
+  absl::MutexLock lock(&mu_);
+  if (!locked_.insert(path).second) {
+    return absl::FailedPreconditionError(path + " is held by another process");
+  }
+  return std::unique_ptr<log::FileLock>(new Lock(this, path));
+}
+
 }  // namespace txmsg::broker::testing

@@ -34,8 +34,12 @@ class MemFileSystem final : public log::FileSystem {
   absl::Status Truncate(const std::string& path, uint64_t size) override;
   absl::Status Rename(const std::string& from, const std::string& to) override;
   absl::Status SyncDir(const std::string& dir) override;
+  // One holder per path, like flock: a second lock fails until the first
+  // is destroyed.
+  absl::StatusOr<std::unique_ptr<log::FileLock>> LockFile(const std::string& path) override;
 
  private:
+  class Lock;
   class Writer;
   class Reader;
   // A file's bytes; shared with the handles opened on it, so a handle keeps
@@ -48,6 +52,7 @@ class MemFileSystem final : public log::FileSystem {
   absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Contents>> files_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> dirs_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> locked_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace txmsg::broker::testing

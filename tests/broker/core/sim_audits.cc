@@ -19,7 +19,7 @@ void TxModel::AuditOpenHalves(const wire::Frame& list_half) {
     listed[info.message_id()] = &info;
   }
   for (uint64_t id : state_.open) {
-    const Half& h = state_.halves.at(id);
+    Half& h = state_.halves.at(id);
     auto it = listed.find(id);
     if (it == listed.end()) {
       return violations_->Fail(absl::StrCat("acknowledged half ", id, " (",
@@ -27,6 +27,15 @@ void TxModel::AuditOpenHalves(const wire::Frame& list_half) {
                                             ") is missing from ListHalf"));
     }
     const wire::HalfInfo& info = *it->second;
+    if (h.checks_uncertain) {
+      if (info.checks() > h.checks) {
+        return violations_->Fail(absl::StrCat("half ", id, " shows ", info.checks(),
+                                              " checks after a restart; only ", h.checks,
+                                              " were ever due"));
+      }
+      h.checks = info.checks();
+      h.checks_uncertain = false;
+    }
     if (info.state() != h.state || info.checks() != h.checks || info.tx_id() != h.tx_id ||
         info.producer_group() != h.group || info.content().topic() != h.topic) {
       return violations_->Fail(absl::StrCat("half ", id, " listed as ", info.ShortDebugString(),

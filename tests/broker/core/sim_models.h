@@ -173,7 +173,8 @@ class TxModel {
     std::string body;
     uint64_t store_ms = 0;
     wire::HalfState state = wire::HALF_PENDING;  // PENDING, DISCARDED, or settled
-    uint32_t checks = 0;                         // since the last start
+    uint32_t checks = 0;                         // check-backs due so far (sent or not)
+    bool checks_uncertain = false;               // after a restart, until the next audit
     uint64_t next_check_ms = 0;
     bool deciding = false;  // an outcome is on its way to the log (in a hold)
   };

@@ -163,9 +163,10 @@ std::map<uint64_t, uint32_t> TxModel::OnTick(uint64_t now,
       continue;
     }
     auto p = producers.find(h.group);
-    if (p == producers.end() || p->second == 0) continue;  // nobody to ask: no count
     h.next_check_ms = now + options_.check_interval_ms;
-    due[id] = ++h.checks;
+    ++h.checks;
+    if (p == producers.end() || p->second == 0) continue;  // nobody to ask: counted, not sent
+    due[id] = h.checks;
   }
   return due;
 }
@@ -193,7 +194,10 @@ void TxModel::OnCheckTx(const std::string& group, const wire::CheckTx& check,
 void TxModel::OnRestart() {
   for (uint64_t id : state_.open) {
     Half& h = state_.halves.at(id);
-    h.checks = 0;
+    // Check records are written after the fact and may be lost with the
+    // power: the broker's count is at most the model's, adopted at the
+    // audit that follows every restart.
+    h.checks_uncertain = true;
     h.deciding = false;
     h.next_check_ms = h.store_ms + options_.tx_timeout_ms;
   }

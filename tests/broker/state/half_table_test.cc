@@ -238,7 +238,7 @@ TEST(HalfMessageTableTest, RestoreRebuildsStatesScheduleAndCommitOrderFromTheLog
   carried.body_pos = 60;
   t.Restore(10, std::move(carried), wire::HALF_PENDING, 0);
 
-  const std::vector<uint64_t> committed = t.FinishRestore(/*tx_timeout_ms=*/500);
+  const std::vector<uint64_t> committed = t.FinishRestore(/*now_ms=*/1200, /*tx_timeout_ms=*/500);
   EXPECT_EQ(committed, (std::vector<uint64_t>{20, 30}));  // by commit time
   EXPECT_EQ(Committed(t, 0), (std::vector<uint64_t>{20, 30}));
   EXPECT_TRUE(t.Find(20)->tx_id.empty());
@@ -251,6 +251,20 @@ TEST(HalfMessageTableTest, RestoreRebuildsStatesScheduleAndCommitOrderFromTheLog
   EXPECT_EQ(t.committed(), 2u);
   EXPECT_FALSE(t.contains(40));  // rolled back: forgotten, but remembered
   EXPECT_EQ(t.SettledState(40), wire::HALF_ROLLED_BACK);
+}
+
+TEST(HalfMessageTableTest, AClockSetBackSinceTheStoreDoesNotPostponeTheFirstCheck) {
+  HalfMessageTable t(10);
+  constexpr uint64_t kDay = 24ull * 3600 * 1000;
+  t.Restore(10, Half(0, "tx-10", 10 * kDay), wire::HALF_PENDING, 0);  // stored at day 10
+  t.Restore(20, Half(0, "tx-20", 10 * kDay - 6'000), wire::HALF_PENDING, 0);
+  t.FinishRestore(/*now_ms=*/9 * kDay, /*tx_timeout_ms=*/6'000);  // the clock is a day behind
+  EXPECT_EQ(t.NextDueCheck(9 * kDay + 6'000), (DueCheck{9 * kDay + 6'000, 10}));
+  // A half long overdue by the clock it was stored with is checked at once.
+  HalfMessageTable late(10);
+  late.Restore(30, Half(0, "tx-30", 1'000), wire::HALF_PENDING, 0);
+  late.FinishRestore(/*now_ms=*/50'000, /*tx_timeout_ms=*/6'000);
+  EXPECT_EQ(late.NextDueCheck(50'000), (DueCheck{50'000, 30}));
 }
 
 }  // namespace
