@@ -45,6 +45,7 @@ void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
     return SendError(ps, corr, wire::ERROR_INVALID_REQUEST,
                      "SendHalf needs a producer group (in Hello or in the request)");
   }
+  if (!AdmitMessage(ps, corr, req.content(), &group)) return;
   store::StoredMessage stored;
   stored.set_tx_id(req.tx_id());
   stored.set_producer_group(group);
@@ -55,7 +56,7 @@ void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
   draft->store_time_ms = stored.store_time_ms();
   draft->tx_id = stored.tx_id();
   draft->topic = registry_.AddTopic(stored.content().topic());
-  draft->producer_group = registry_.Intern(group);
+  draft->producer_group = registry_.AddProducerGroup(group);
   const bool queued = Append(RecordType::kHalf, stored, [this, peer_id, corr, draft](auto pos) {
     if (!pos.ok()) {
       return ReplyTo(peer_id, ErrorFrame(corr, wire::ERROR_UNAVAILABLE,
@@ -83,6 +84,7 @@ void BrokerCore::HandleSend(PeerState& ps, wire::Frame& f) {
   if (topic.empty() || topic.size() > kMaxNameLength) {
     return SendError(ps, corr, wire::ERROR_INVALID_REQUEST, "Send needs a topic (1-255 bytes)");
   }
+  if (!AdmitMessage(ps, corr, req.content(), nullptr)) return;
   store::StoredMessage stored;
   stored.set_store_time_ms(clock_());
   *stored.mutable_content() = std::move(*req.mutable_content());
