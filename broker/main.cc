@@ -47,6 +47,11 @@ ABSL_FLAG(int32_t, max_connections_per_source, 256,
 ABSL_FLAG(absl::Duration, hello_timeout, absl::Seconds(10),
           "a connection that has not said Hello after this long is closed");
 ABSL_FLAG(int32_t, max_unacked, 10000, "cap on a consumer's credit (Subscribe.max_unacked)");
+ABSL_FLAG(int32_t, max_topics, 10000,
+          "topics clients may create; more are refused (existing ones keep working)");
+ABSL_FLAG(int32_t, max_groups, 10000,
+          "groups clients may create, each (consumer group, topic) pair and each producer group "
+          "counting one; more are refused");
 ABSL_FLAG(int64_t, segment_size, 64 << 20, "log segment size, bytes");
 ABSL_FLAG(absl::Duration, retention, absl::ZeroDuration(),
           "keep messages acked by every group this long, for groups created later");
@@ -84,6 +89,8 @@ std::string ValidateFlags() {
     return "--max_connections_per_source must be at least 1";
   if (!positive(absl::GetFlag(FLAGS_hello_timeout))) return "--hello_timeout must be positive";
   if (absl::GetFlag(FLAGS_max_unacked) < 1) return "--max_unacked must be at least 1";
+  if (absl::GetFlag(FLAGS_max_topics) < 1) return "--max_topics must be at least 1";
+  if (absl::GetFlag(FLAGS_max_groups) < 1) return "--max_groups must be at least 1";
   if (absl::GetFlag(FLAGS_segment_size) < 4096) return "--segment_size must be at least 4096";
   if (absl::GetFlag(FLAGS_data_dir).empty()) return "--data_dir cannot be empty";
   return "";
@@ -170,6 +177,8 @@ int main(int argc, char** argv) {
   options.retention_ms = Ms(absl::GetFlag(FLAGS_retention));
   options.max_unacked_per_consumer = static_cast<uint32_t>(absl::GetFlag(FLAGS_max_unacked));
   options.max_frame_size = static_cast<uint32_t>(absl::GetFlag(FLAGS_max_frame_size));
+  options.max_topics = static_cast<size_t>(absl::GetFlag(FLAGS_max_topics));
+  options.max_groups = static_cast<size_t>(absl::GetFlag(FLAGS_max_groups));
 
   txmsg::log::LogOptions log_options;
   log_options.dir = absl::GetFlag(FLAGS_data_dir);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -15,7 +16,30 @@
 namespace txmsg::broker {
 namespace {
 
-constexpr uint32_t kMaxListLimit = 100'000;  // cap on ListHalf.limit
+constexpr uint32_t kMaxPage = 1'000;  // entries in one page of any listing
+
+// One page of a listing: at most `limit` entries and about `budget` bytes
+// (the first entry always fits), so an answer stays well under the frame
+// limit however many names there are.
+class Page {
+ public:
+  Page(uint32_t requested, uint32_t default_limit, uint32_t max_frame_size)
+      : limit_(std::min(requested > 0 ? requested : default_limit, kMaxPage)),
+        budget_(max_frame_size / 4) {}
+  // Whether an entry of `bytes` still fits; counts it if so.
+  bool Take(size_t bytes) {
+    if (count_ >= limit_ || (count_ > 0 && used_ + bytes > budget_)) return false;
+    ++count_;
+    used_ += bytes + 8;  // field tag and length
+    return true;
+  }
+
+ private:
+  const uint32_t limit_;
+  const size_t budget_;
+  uint32_t count_ = 0;
+  size_t used_ = 0;
+};
 
 wire::Frame NewReply(uint64_t corr) {
   wire::Frame f;
@@ -35,9 +59,9 @@ void BrokerCore::HandleAdmin(PeerState& ps, const wire::Frame& f) {
     case wire::Frame::kResolveHalf:
       return HandleResolveHalf(ps, corr, f.resolve_half());
     case wire::Frame::kListTopics:
-      return HandleListTopics(ps, corr);
+      return HandleListTopics(ps, corr, f.list_topics());
     case wire::Frame::kListGroups:
-      return HandleListGroups(ps, corr);
+      return HandleListGroups(ps, corr, f.list_groups());
     case wire::Frame::kListDlq:
       return HandleListDlq(ps, corr, f.list_dlq());
     case wire::Frame::kReplayDlq:
@@ -77,27 +101,35 @@ wire::HalfInfo BrokerCore::DescribeHalf(uint64_t id, const MessageEntry& m, bool
 
 void BrokerCore::HandleListHalf(PeerState& ps, uint64_t corr, const wire::ListHalf& req) {
   const uint64_t now = clock_();
-  const uint32_t limit = req.limit() > 0 ? std::min(req.limit(), kMaxListLimit) : options_.max_list;
-  std::vector<std::pair<uint64_t, uint64_t>> matches;  // (store time, id): oldest first
+  // Filters by name become filters by index: the walk compares numbers.
+  const std::optional<uint32_t> group =
+      req.producer_group().empty() ? std::nullopt : registry_.FindName(req.producer_group());
+  const std::optional<uint32_t> topic =
+      req.topic().empty() ? std::nullopt : registry_.FindTopic(req.topic());
+  wire::Frame out = NewReply(corr);
+  wire::ListHalfOk& ok = *out.mutable_list_half_ok();
+  if ((!req.producer_group().empty() && !group) || (!req.topic().empty() && !topic)) {
+    return ps.peer->Send(out);  // no half can match a name the broker never saw
+  }
+  Page page(req.limit(), options_.max_list, options_.max_frame_size);
+  uint64_t total = 0;
   halves_.ForEachOpenHalf([&](uint64_t id, const MessageEntry& m) {
-    if (!req.producer_group().empty() && registry_.Name(m.producer_group) != req.producer_group()) {
-      return;
-    }
-    if (!req.topic().empty() && registry_.TopicName(m.topic) != req.topic()) return;
+    if (group && m.producer_group != *group) return;
+    if (topic && m.topic != *topic) return;
     if (req.state() != wire::HALF_STATE_UNSPECIFIED && m.state() != req.state()) return;
     if (req.older_than_ms() > 0 && now - std::min(now, m.store_time_ms) < req.older_than_ms()) {
       return;
     }
-    matches.emplace_back(m.store_time_ms, id);
+    ++total;
+    if (id <= req.after_id() || ok.more()) return;
+    // Only the entries shown are described (the description reads the log).
+    wire::HalfInfo info = DescribeHalf(id, m, /*with_body=*/false);
+    if (page.Take(info.ByteSizeLong())) {
+      *ok.add_messages() = std::move(info);
+    } else {
+      ok.set_more(true);
+    }
   });
-  std::sort(matches.begin(), matches.end());
-  wire::Frame out = NewReply(corr);
-  wire::ListHalfOk& ok = *out.mutable_list_half_ok();
-  uint64_t total = 0;
-  for (const auto& [time, id] : matches) {
-    if (++total > limit) continue;
-    *ok.add_messages() = DescribeHalf(id, *halves_.Find(id), /*with_body=*/false);
-  }
   ok.set_total(total);
   ps.peer->Send(out);
 }
@@ -127,55 +159,53 @@ void BrokerCore::HandleResolveHalf(PeerState& ps, uint64_t corr, const wire::Res
   ApplyTx(id, req.outcome(), TxSource::kOperator, ReplyLater(ps, corr));
 }
 
-void BrokerCore::HandleListTopics(PeerState& ps, uint64_t corr) {
-  std::vector<uint32_t> sorted(registry_.topic_count());
-  for (uint32_t t = 0; t < sorted.size(); ++t) sorted[t] = t;
-  std::sort(sorted.begin(), sorted.end(), [this](uint32_t a, uint32_t b) {
-    return registry_.TopicName(a) < registry_.TopicName(b);
-  });
+void BrokerCore::HandleListTopics(PeerState& ps, uint64_t corr, const wire::ListTopics& req) {
   wire::Frame out = NewReply(corr);
   wire::ListTopicsOk& ok = *out.mutable_list_topics_ok();
-  for (uint32_t t : sorted) {
-    wire::TopicInfo& info = *ok.add_topics();
+  Page page(req.limit(), options_.max_list, options_.max_frame_size);
+  const bool more = registry_.WalkTopicsAfter(req.after(), [&](uint32_t t) {
+    wire::TopicInfo info;
     info.set_name(registry_.TopicName(t));
     info.set_committed(halves_.committed_in(t));
     info.set_pending_half(halves_.pending_in(t));
     for (uint32_t g : registry_.topic(t).groups) {
       info.add_groups(registry_.Name(registry_.group_topic(g).group));
     }
-  }
+    if (!page.Take(info.ByteSizeLong())) return false;
+    *ok.add_topics() = std::move(info);
+    return true;
+  });
+  ok.set_more(more);
   ps.peer->Send(out);
 }
 
-void BrokerCore::HandleListGroups(PeerState& ps, uint64_t corr) {
+void BrokerCore::HandleListGroups(PeerState& ps, uint64_t corr, const wire::ListGroups& req) {
   const uint64_t now = clock_();
-  std::vector<const GroupTopic*> sorted;
-  for (uint32_t g = 0; g < registry_.group_topic_count(); ++g) {
-    sorted.push_back(&registry_.group_topic(g));
-  }
-  std::sort(sorted.begin(), sorted.end(), [this](const GroupTopic* a, const GroupTopic* b) {
-    return std::make_pair(registry_.Name(a->group), registry_.TopicName(a->topic)) <
-           std::make_pair(registry_.Name(b->group), registry_.TopicName(b->topic));
-  });
   wire::Frame out = NewReply(corr);
   wire::ListGroupsOk& ok = *out.mutable_list_groups_ok();
-  for (const GroupTopic* gt : sorted) {
-    wire::GroupInfo& info = *ok.add_groups();
-    info.set_group(registry_.Name(gt->group));
-    info.set_topic(registry_.TopicName(gt->topic));
-    info.set_delivered(gt->delivered);
-    info.set_in_flight(gt->queue.in_flight());
-    info.set_acked(gt->acked);
-    info.set_dlq(gt->queue.dlq().size());
-    info.set_lag(gt->queue.unacked() - gt->queue.dlq().size());
-    info.set_consumers(static_cast<uint32_t>(gt->consumers.size()));
-    uint64_t oldest = UINT64_MAX;
-    gt->queue.ForEachUnacked([&](uint64_t id) {
-      const MessageEntry* m = halves_.Find(id);
-      if (m != nullptr && m->commit_time_ms() < oldest) oldest = m->commit_time_ms();
-    });
-    info.set_oldest_unacked_age_ms(oldest == UINT64_MAX || oldest > now ? 0 : now - oldest);
-  }
+  Page page(req.limit(), options_.max_list, options_.max_frame_size);
+  const bool more = registry_.WalkGroupTopicsAfter(
+      req.after_group(), req.after_topic(), [&](const GroupTopic& gt) {
+        wire::GroupInfo info;
+        info.set_group(registry_.Name(gt.group));
+        info.set_topic(registry_.TopicName(gt.topic));
+        info.set_delivered(gt.delivered);
+        info.set_in_flight(gt.queue.in_flight());
+        info.set_acked(gt.acked);
+        info.set_dlq(gt.queue.dlq().size());
+        info.set_lag(gt.queue.unacked() - gt.queue.dlq().size());
+        info.set_consumers(static_cast<uint32_t>(gt.consumers.size()));
+        uint64_t oldest = UINT64_MAX;
+        gt.queue.ForEachUnacked([&](uint64_t id) {
+          const MessageEntry* m = halves_.Find(id);
+          if (m != nullptr && m->commit_time_ms() < oldest) oldest = m->commit_time_ms();
+        });
+        info.set_oldest_unacked_age_ms(oldest == UINT64_MAX || oldest > now ? 0 : now - oldest);
+        if (!page.Take(info.ByteSizeLong())) return false;
+        *ok.add_groups() = std::move(info);
+        return true;
+      });
+  ok.set_more(more);
   ps.peer->Send(out);
 }
 
@@ -185,25 +215,41 @@ void BrokerCore::HandleListDlq(PeerState& ps, uint64_t corr, const wire::ListDlq
     return SendError(ps, corr, wire::ERROR_NOT_FOUND,
                      absl::StrCat("no consumer group '", req.group(), "'"));
   }
-  std::vector<wire::DlqEntry> entries;
+  // (moved time, id, group-topic) past the cursor: small to sort; only the
+  // page's entries read their keys from the log.
+  using Key = std::tuple<uint64_t, uint64_t, const GroupTopic*>;
+  const std::pair<uint64_t, uint64_t> cursor{req.after_moved_time_ms(), req.after_id()};
+  std::vector<Key> keys;
   for (const GroupTopic* gt : gts) {
     for (const auto& [id, e] : gt->queue.dlq()) {
-      wire::DlqEntry entry;
-      entry.set_message_id(id);
-      entry.set_topic(registry_.TopicName(gt->topic));
-      entry.set_attempts(e.attempts);
-      entry.set_moved_time_ms(e.time_ms);
-      if (const MessageEntry* m = halves_.Find(id)) {
-        if (auto c = ReadContent(*m); c.ok()) entry.set_key(c->key());
-      }
-      entries.push_back(std::move(entry));
+      if (std::make_pair(e.time_ms, id) > cursor) keys.emplace_back(e.time_ms, id, gt);
     }
   }
-  std::sort(entries.begin(), entries.end(),
-            [](const auto& a, const auto& b) { return a.moved_time_ms() < b.moved_time_ms(); });
+  const size_t shown = std::min<size_t>(keys.size(), kMaxPage);
+  std::partial_sort(keys.begin(), keys.begin() + shown, keys.end());
   wire::Frame out = NewReply(corr);
   wire::ListDlqOk& ok = *out.mutable_list_dlq_ok();
-  for (auto& e : entries) *ok.add_entries() = std::move(e);
+  Page page(req.limit(), options_.max_list, options_.max_frame_size);
+  for (size_t k = 0; k < keys.size() && !ok.more(); ++k) {
+    if (k == shown) {
+      ok.set_more(true);
+      break;
+    }
+    const auto& [time, id, gt] = keys[k];
+    wire::DlqEntry entry;
+    entry.set_message_id(id);
+    entry.set_topic(registry_.TopicName(gt->topic));
+    entry.set_attempts(gt->queue.dlq().at(id).attempts);
+    entry.set_moved_time_ms(time);
+    if (const MessageEntry* m = halves_.Find(id)) {
+      if (auto c = ReadContent(*m); c.ok()) entry.set_key(c->key());
+    }
+    if (page.Take(entry.ByteSizeLong())) {
+      *ok.add_entries() = std::move(entry);
+    } else {
+      ok.set_more(true);
+    }
+  }
   ps.peer->Send(out);
 }
 

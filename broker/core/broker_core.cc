@@ -298,11 +298,17 @@ void BrokerCore::HandleHello(PeerState& ps, const wire::Frame& f) {
   if (h.producer_group().size() > kMaxNameLength || h.client_id().size() > kMaxNameLength) {
     return SendError(ps, corr, wire::ERROR_TOO_LARGE, "group or client id too long", true);
   }
+  if (h.role() == wire::ROLE_PRODUCER && !h.producer_group().empty()) {
+    if (absl::Status admitted = AdmitProducerGroup(h.producer_group()); !admitted.ok()) {
+      return SendError(ps, corr, wire::ERROR_RESOURCE_EXHAUSTED, std::string(admitted.message()),
+                       /*close=*/true);
+    }
+  }
   ps.hello = true;
   ps.role = h.role();
   ps.client_id = h.client_id().empty() ? ps.peer->description() : h.client_id();
   if (ps.role == wire::ROLE_PRODUCER && !h.producer_group().empty()) {
-    ps.producer_group = registry_.Intern(h.producer_group());
+    ps.producer_group = registry_.AddProducerGroup(h.producer_group());
     ps.has_producer_group = true;
     registry_.AddProducer(ps.producer_group, ps.peer->id());
   }

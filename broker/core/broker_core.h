@@ -62,6 +62,9 @@ struct BrokerOptions {
   uint32_t check_history = 16;                 // checks remembered per half
   uint32_t max_frame_size = 4u << 20;          // announced in HelloOk
   size_t settled_memory = 100'000;             // settled ids remembered for late EndTx
+  // Caps on names a client may create (never applied to the log's replay).
+  size_t max_topics = 10'000;  // topics
+  size_t max_groups = 10'000;  // (consumer group, topic) pairs plus producer groups
 };
 
 class BrokerCore {
@@ -104,9 +107,11 @@ class BrokerCore {
   static constexpr size_t kMaxNameLength = 255;  // topics, groups, client ids
   static constexpr size_t kMaxTxIdLength = 255;
   static constexpr size_t kMaxSubscriptionsPerConnection = 64;
-  static constexpr size_t kMaxKeyLength = 4096;
-  static constexpr size_t kMaxProperties = 64;
-  static constexpr size_t kMaxPropertyValueLength = 4096;
+  // A message's key and properties are shown by txmsgctl (half list/show,
+  // DLQ listings): bounded so that an answer always fits in a frame.
+  static constexpr size_t kMaxKeyBytes = 4096;
+  static constexpr size_t kMaxProperties = 64;  // names up to kMaxNameLength bytes
+  static constexpr size_t kMaxPropertyValueBytes = 4096;
   // Room kept in a frame around a message's content for what a Deliver or
   // CheckTx adds (ids, a group name or tx id of at most 255 bytes, counters).
   static constexpr size_t kFrameEnvelopeReserve = 1024;
@@ -122,8 +127,8 @@ class BrokerCore {
   void HandleSendHalf(PeerState& ps, wire::Frame& f);
   void HandleSend(PeerState& ps, wire::Frame& f);
   // Why `content` cannot be accepted by `request` (SendHalf, Send), or
-  // nullopt: names, key and properties within their limits, and the whole
-  // still within the frame limit once wrapped for delivery.
+  // nullopt: a topic name within its limit, and the whole still within the
+  // frame limit once wrapped for delivery. (Key and properties: limits.cc.)
   std::optional<std::string> ValidateContent(const wire::MessageContent& content,
                                              const char* request) const;
   void HandleEndTx(PeerState& ps, uint64_t corr, uint64_t id, const std::string& tx_id,
@@ -174,13 +179,29 @@ class BrokerCore {
   // and acked by every group with retention over), remembering its outcome.
   void MaybeForget(uint64_t id);
 
+  // ---- caps on new names (limits.cc) ----
+  // OK if the request may use these names: each one exists already or fits
+  // under its cap (--max_topics, --max_groups); else RESOURCE_EXHAUSTED
+  // naming the cap and its flag. Nothing is created here.
+  [[nodiscard]] absl::Status AdmitTopic(const std::string& topic) const;
+  [[nodiscard]] absl::Status AdmitSubscription(const std::string& group,
+                                               const std::string& topic) const;
+  [[nodiscard]] absl::Status AdmitProducerGroup(const std::string& group) const;
+  // INVALID_ARGUMENT naming the bound if the key or properties pass it.
+  [[nodiscard]] static absl::Status CheckContentBounds(const wire::MessageContent& content);
+  // Send/SendHalf: the content's bounds, its topic and (if given) its
+  // producer group. False once it has answered the error.
+  bool AdmitMessage(PeerState& ps, uint64_t corr, const wire::MessageContent& content,
+                    const std::string* producer_group);
+  size_t group_count() const;
+
   // ---- admin, one handler per request (admin.cc) ----
   void HandleAdmin(PeerState& ps, const wire::Frame& f);
   void HandleListHalf(PeerState& ps, uint64_t corr, const wire::ListHalf& req);
   void HandleShowHalf(PeerState& ps, uint64_t corr, const wire::ShowHalf& req);
   void HandleResolveHalf(PeerState& ps, uint64_t corr, const wire::ResolveHalf& req);
-  void HandleListTopics(PeerState& ps, uint64_t corr);
-  void HandleListGroups(PeerState& ps, uint64_t corr);
+  void HandleListTopics(PeerState& ps, uint64_t corr, const wire::ListTopics& req);
+  void HandleListGroups(PeerState& ps, uint64_t corr, const wire::ListGroups& req);
   void HandleListDlq(PeerState& ps, uint64_t corr, const wire::ListDlq& req);
   void HandleReplayDlq(PeerState& ps, uint64_t corr, const wire::ReplayDlq& req);
   void HandleStats(PeerState& ps, uint64_t corr);

@@ -63,6 +63,9 @@ void BrokerCore::HandleSubscribe(PeerState& ps, const wire::Frame& f) {
                                     kMaxSubscriptionsPerConnection, " subscriptions"));
     }
   }
+  if (absl::Status admitted = AdmitSubscription(req.group(), req.topic()); !admitted.ok()) {
+    return SendError(ps, corr, wire::ERROR_RESOURCE_EXHAUSTED, std::string(admitted.message()));
+  }
   GroupTopic& gt = EnsureGroupTopic(req.group(), registry_.AddTopic(req.topic()), /*persist=*/true);
   const uint32_t credit = std::min(req.max_unacked(), options_.max_unacked_per_consumer);
   if (Subscription* existing = ps.FindSub(gt.index)) {

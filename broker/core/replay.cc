@@ -74,7 +74,8 @@ void BrokerCore::RestoreMessage(uint64_t pos, RecordType type, const store::Stor
   m.store_time_ms = s.store_time_ms();
   m.tx_id = s.tx_id();
   m.topic = registry_.AddTopic(s.content().topic());
-  m.producer_group = registry_.Intern(s.producer_group());
+  m.producer_group = s.producer_group().empty() ? registry_.Intern("")
+                                                : registry_.AddProducerGroup(s.producer_group());
   m.plain =
       type == RecordType::kPlain || (carried && s.tx_id().empty() && s.producer_group().empty());
   wire::HalfState state = wire::HALF_PENDING;

@@ -41,20 +41,6 @@ std::optional<std::string> BrokerCore::ValidateContent(const wire::MessageConten
   if (c.topic().empty() || c.topic().size() > kMaxNameLength) {
     return absl::StrCat(request, " needs a topic (1-", kMaxNameLength, " bytes)");
   }
-  if (c.key().size() > kMaxKeyLength) {
-    return absl::StrCat(request, ": key of ", c.key().size(), " bytes, the maximum is ",
-                        kMaxKeyLength);
-  }
-  if (static_cast<size_t>(c.properties_size()) > kMaxProperties) {
-    return absl::StrCat(request, ": ", c.properties_size(), " properties, the maximum is ",
-                        kMaxProperties);
-  }
-  for (const auto& [k, v] : c.properties()) {
-    if (k.empty() || k.size() > kMaxNameLength || v.size() > kMaxPropertyValueLength) {
-      return absl::StrCat(request, ": property names are 1-", kMaxNameLength,
-                          " bytes and values at most ", kMaxPropertyValueLength, " bytes");
-    }
-  }
   // The message goes out again inside a Deliver or CheckTx frame, with a
   // group name, a tx id and a few numbers around it: accept only what still
   // fits the frame limit then, or it could never be delivered.
@@ -83,6 +69,7 @@ void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
     return SendError(ps, corr, wire::ERROR_INVALID_REQUEST,
                      "SendHalf needs a producer group (in Hello or in the request)");
   }
+  if (!AdmitMessage(ps, corr, req.content(), &group)) return;
   store::StoredMessage stored;
   stored.set_tx_id(req.tx_id());
   stored.set_producer_group(group);
@@ -93,7 +80,7 @@ void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
   draft->store_time_ms = stored.store_time_ms();
   draft->tx_id = stored.tx_id();
   draft->topic = registry_.AddTopic(stored.content().topic());
-  draft->producer_group = registry_.Intern(group);
+  draft->producer_group = registry_.AddProducerGroup(group);
   const bool queued = Append(RecordType::kHalf, stored, [this, peer_id, corr, draft](auto pos) {
     if (!pos.ok()) {
       return ReplyTo(peer_id, ErrorFrame(corr, wire::ERROR_UNAVAILABLE,
@@ -120,6 +107,7 @@ void BrokerCore::HandleSend(PeerState& ps, wire::Frame& f) {
   if (std::optional<std::string> bad = ValidateContent(req.content(), "Send")) {
     return SendError(ps, corr, wire::ERROR_INVALID_REQUEST, *bad);
   }
+  if (!AdmitMessage(ps, corr, req.content(), nullptr)) return;
   store::StoredMessage stored;
   stored.set_store_time_ms(clock_());
   *stored.mutable_content() = std::move(*req.mutable_content());

@@ -22,6 +22,7 @@ uint32_t TopicRegistry::AddTopic(const std::string& name) {
   if (inserted) {
     topics_.emplace_back();
     topics_.back().name = n;
+    topic_order_.emplace(name, it->second);
   }
   return it->second;
 }
@@ -40,6 +41,7 @@ TopicRegistry::Added TopicRegistry::AddGroupTopic(uint32_t group, uint32_t topic
   if (!inserted) return {*group_topics_[it->second], false};
   group_topics_.push_back(std::make_unique<GroupTopic>(it->second, group, topic, delivery_));
   topics_[topic].groups.push_back(it->second);
+  gt_order_.emplace(std::make_pair(names_[group], TopicName(topic)), it->second);
   return {*group_topics_.back(), true};
 }
 
@@ -55,6 +57,12 @@ GroupTopic* TopicRegistry::FindGroupTopic(const std::string& group, const std::s
   return FindGroupTopic(*g, *t);
 }
 
+bool TopicRegistry::HasGroupTopic(const std::string& group, const std::string& topic) const {
+  std::optional<uint32_t> g = FindName(group);
+  std::optional<uint32_t> t = FindTopic(topic);
+  return g && t && gt_index_.contains(std::make_pair(*g, *t));
+}
+
 std::vector<GroupTopic*> TopicRegistry::GroupTopicsOf(const std::string& group) {
   std::vector<GroupTopic*> out;
   std::optional<uint32_t> g = FindName(group);
@@ -63,6 +71,17 @@ std::vector<GroupTopic*> TopicRegistry::GroupTopicsOf(const std::string& group) 
     if (gt->group == *g) out.push_back(gt.get());
   }
   return out;
+}
+
+uint32_t TopicRegistry::AddProducerGroup(const std::string& name) {
+  const uint32_t n = Intern(name);
+  producer_groups_.insert(n);
+  return n;
+}
+
+bool TopicRegistry::IsProducerGroup(const std::string& name) const {
+  std::optional<uint32_t> n = FindName(name);
+  return n && producer_groups_.contains(*n);
 }
 
 void TopicRegistry::AddProducer(uint32_t group, uint64_t peer) {

@@ -17,7 +17,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "broker/state/delivery_queue.h"
 
 namespace txmsg::broker {
@@ -66,6 +68,16 @@ class TopicRegistry {
   const Topic& topic(uint32_t t) const { return topics_[t]; }
   const std::string& TopicName(uint32_t t) const { return names_[topics_[t].name]; }
   size_t topic_count() const { return topics_.size(); }
+  // Calls fn(t) for each topic named after `after`, by name, until fn
+  // returns false (it did not take that topic). Returns whether it stopped
+  // so (more topics follow); a page walks only what it shows.
+  template <typename Fn>
+  bool WalkTopicsAfter(const std::string& after, Fn fn) const {
+    for (auto it = topic_order_.upper_bound(after); it != topic_order_.end(); ++it) {
+      if (!fn(it->second)) return true;
+    }
+    return false;
+  }
 
   // ---- consumer groups, one entry per (group, topic)
 
@@ -78,12 +90,28 @@ class TopicRegistry {
   Added AddGroupTopic(uint32_t group, uint32_t topic);
   // nullptr if there is none; never creates names or topics.
   GroupTopic* FindGroupTopic(uint32_t group, uint32_t topic);
+  bool HasGroupTopic(const std::string& group, const std::string& topic) const;
   GroupTopic* FindGroupTopic(const std::string& group, const std::string& topic);
   // The group-topics of `group`, in creation order (empty if none).
   std::vector<GroupTopic*> GroupTopicsOf(const std::string& group);
   GroupTopic& group_topic(uint32_t gt) { return *group_topics_[gt]; }
   const GroupTopic& group_topic(uint32_t gt) const { return *group_topics_[gt]; }
   size_t group_topic_count() const { return group_topics_.size(); }
+  // As WalkTopicsAfter, for group-topics in (group name, topic name) order.
+  template <typename Fn>
+  bool WalkGroupTopicsAfter(const std::string& group, const std::string& topic, Fn fn) const {
+    for (auto it = gt_order_.upper_bound({group, topic}); it != gt_order_.end(); ++it) {
+      if (!fn(*group_topics_[it->second])) return true;
+    }
+    return false;
+  }
+
+  // ---- producer groups (names that stored a half or said Hello as one)
+
+  // Records `name` as a producer group; returns its interned index.
+  uint32_t AddProducerGroup(const std::string& name);
+  bool IsProducerGroup(const std::string& name) const;
+  size_t producer_group_count() const { return producer_groups_.size(); }
 
   // ---- producers (live connections that answer check-backs)
 
@@ -101,7 +129,11 @@ class TopicRegistry {
   // unique_ptr: a GroupTopic stays where it is while others are added.
   std::vector<std::unique_ptr<GroupTopic>> group_topics_;
   absl::flat_hash_map<std::pair<uint32_t, uint32_t>, uint32_t> gt_index_;  // (group, topic)
-  absl::flat_hash_map<uint32_t, std::vector<uint64_t>> producers_;         // group -> peer ids
+  // Name order, for listing a page at a time.
+  absl::btree_map<std::string, uint32_t> topic_order_;  // name -> topic index
+  absl::btree_map<std::pair<std::string, std::string>, uint32_t> gt_order_;
+  absl::flat_hash_set<uint32_t> producer_groups_;                   // interned names
+  absl::flat_hash_map<uint32_t, std::vector<uint64_t>> producers_;  // group -> peer ids
   absl::flat_hash_map<uint32_t, size_t> producer_rr_;
 };
 

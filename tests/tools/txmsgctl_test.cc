@@ -14,6 +14,7 @@
 #include "tests/testutil/broker_process.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
+#include "txmsg/blocking_client.h"
 #include "txmsg/consumer.h"
 #include "txmsg/producer.h"
 
@@ -307,6 +308,49 @@ TEST_F(TxmsgctlTest, BracketedIpv6AddressReachesABrokerOnIpv6Loopback) {
   if (!v6.Start()) GTEST_SKIP() << "no IPv6 loopback here";
   CtlRun r = Ctl({"stats"}, "[::1]:" + std::to_string(v6.port()));
   EXPECT_EQ(r.code, 0) << r.out;
+}
+
+// A broker with a small frame limit answers listings in pages of a few
+// entries; txmsgctl reads every page, prints them as one table or one JSON
+// document, and says on stderr that it took several.
+TEST_F(TxmsgctlTest, ListingsLongerThanOnePageArePrintedWhole) {
+  testing::TempDir dir;
+  testing::BrokerProcess small(dir.File("data"), {"--max_frame_size=4096"});
+  ASSERT_TRUE(small.Start());
+  auto producer = BlockingClient::Connect(small.address(), wire::ROLE_PRODUCER, "pg");
+  ASSERT_OK(producer.status());
+  auto consumer = BlockingClient::Connect(small.address(), wire::ROLE_CONSUMER);
+  ASSERT_OK(consumer.status());
+  std::vector<std::string> names;
+  for (int i = 0; i < 12; ++i) {
+    names.push_back(absl::StrCat("topic-", i, "-", std::string(150, 'x')));
+    wire::Frame sub;
+    sub.mutable_subscribe()->set_group("g");
+    sub.mutable_subscribe()->set_topic(names.back());
+    sub.mutable_subscribe()->set_max_unacked(1);
+    ASSERT_OK((*consumer)->Call(sub).status());
+    wire::Frame half;
+    half.mutable_send_half()->set_tx_id(absl::StrCat("tx-", i));
+    half.mutable_send_half()->mutable_content()->set_topic(names.back());
+    half.mutable_send_half()->mutable_content()->set_key(std::string(400, 'k'));
+    ASSERT_OK((*producer)->Call(half).status());
+  }
+  const std::string address = small.address();
+  for (const char* cmd : {"topics", "groups"}) {
+    CtlRun text = CtlWithErrors({cmd}, address);
+    ASSERT_EQ(text.code, 0) << text.out;
+    for (const std::string& n : names) EXPECT_NE(text.out.find(n), std::string::npos) << cmd;
+    EXPECT_NE(text.out.find("several pages"), std::string::npos) << text.out;
+    CtlRun json = Ctl({cmd, "--json"}, address);
+    ASSERT_EQ(json.code, 0) << json.out;
+    const google::protobuf::Struct doc = Json(json.out);
+    EXPECT_EQ(doc.fields_size(), 1) << json.out;  // the paging field is not printed
+    EXPECT_EQ(doc.fields().begin()->second.list_value().values_size(), 12) << json.out;
+  }
+  CtlRun halves = Ctl({"half", "list", "--json"}, address);
+  ASSERT_EQ(halves.code, 0) << halves.out;
+  EXPECT_EQ(Json(halves.out).fields().at("messages").list_value().values_size(), 12);
+  EXPECT_EQ(Json(halves.out).fields().at("total").number_value(), 12);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "base/printable.h"
 #include "proto/half_state.h"
+#include "tools/txmsgctl/paging.h"
 #include "tools/txmsgctl/render.h"
 #include "txmsg/blocking_client.h"
 
@@ -157,23 +158,36 @@ int PrintHalfList(const CtlOptions& o, const wire::ListHalfOk& ok) {
   return kOk;
 }
 
-// ---- the list commands, each one request and one printout ----
+// ---- the list commands, each one printout of every page ----
 
 using Printer = std::function<int(const wire::Frame&)>;
-
-int RunOnce(Session& s, const wire::Frame& request, const Printer& print) {
+// Asks for every page and prints them as one answer. When that takes more
+// than one page, a progress line goes to stderr (at most one a second).
+int RunOnce(Session& s, wire::Frame request, const Printer& print, const Pager& pager = nullptr) {
   int code = kOk;
-  std::optional<wire::Frame> answer = s.Call(request, &code);
-  if (!answer) return code;
-  return print(*answer);
+  std::optional<wire::Frame> all = s.Call(request, &code);
+  if (!all) return code;
+  bool more = pager && pager(*all, nullptr, request);
+  auto last_report = std::chrono::steady_clock::time_point();
+  for (size_t pages = 2; more; ++pages) {
+    if (std::chrono::steady_clock::now() - last_report >= std::chrono::seconds(1)) {
+      std::fprintf(stderr, "txmsgctl: the answer takes several pages; reading page %zu\n", pages);
+      last_report = std::chrono::steady_clock::now();
+    }
+    std::optional<wire::Frame> page = s.Call(request, &code);
+    if (!page) return code;
+    more = pager(*all, &*page, request);
+  }
+  return print(*all);
 }
 
-int RunListing(const CtlOptions& o, const wire::Frame& request, const Printer& print) {
+int RunListing(const CtlOptions& o, const wire::Frame& request, const Printer& print,
+               const Pager& pager = nullptr) {
   Session s(o);
-  if (o.watch_seconds <= 0) return RunOnce(s, request, print);
+  if (o.watch_seconds <= 0) return RunOnce(s, request, print, pager);
   while (true) {
     if (!o.json) std::printf("\033[H\033[2J");  // refresh in place
-    const int code = RunOnce(s, request, print);
+    const int code = RunOnce(s, request, print, pager);
     std::fflush(stdout);
     if (code != kOk) return code;
     std::this_thread::sleep_for(std::chrono::seconds(o.watch_seconds));
@@ -183,44 +197,50 @@ int RunListing(const CtlOptions& o, const wire::Frame& request, const Printer& p
 int Topics(const CtlOptions& o) {
   wire::Frame f;
   f.mutable_list_topics();
-  return RunListing(o, f, [&](const wire::Frame& r) {
-    if (o.json) {
-      std::printf("%s\n", ToJson(ToValue(r.list_topics_ok())).c_str());
-      return kOk;
-    }
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& t : r.list_topics_ok().topics()) {
-      std::string groups;
-      for (const auto& g : t.groups()) absl::StrAppend(&groups, groups.empty() ? "" : ",", g);
-      rows.push_back({t.name(), absl::StrCat(t.committed()), absl::StrCat(t.pending_half()),
-                      groups.empty() ? "-" : groups});
-    }
-    std::printf("%s", Table({"TOPIC", "COMMITTED", "PENDING_HALF", "GROUPS"}, rows).c_str());
-    return kOk;
-  });
+  return RunListing(
+      o, f,
+      [&](const wire::Frame& r) {
+        if (o.json) {
+          std::printf("%s\n", ToJson(ListingValue(r.list_topics_ok())).c_str());
+          return kOk;
+        }
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& t : r.list_topics_ok().topics()) {
+          std::string groups;
+          for (const auto& g : t.groups()) absl::StrAppend(&groups, groups.empty() ? "" : ",", g);
+          rows.push_back({t.name(), absl::StrCat(t.committed()), absl::StrCat(t.pending_half()),
+                          groups.empty() ? "-" : groups});
+        }
+        std::printf("%s", Table({"TOPIC", "COMMITTED", "PENDING_HALF", "GROUPS"}, rows).c_str());
+        return kOk;
+      },
+      PageTopics);
 }
 
 int Groups(const CtlOptions& o) {
   wire::Frame f;
   f.mutable_list_groups();
-  return RunListing(o, f, [&](const wire::Frame& r) {
-    if (o.json) {
-      std::printf("%s\n", ToJson(ToValue(r.list_groups_ok())).c_str());
-      return kOk;
-    }
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& g : r.list_groups_ok().groups()) {
-      rows.push_back({g.group(), g.topic(), absl::StrCat(g.delivered()),
-                      absl::StrCat(g.in_flight()), absl::StrCat(g.acked()), absl::StrCat(g.lag()),
-                      g.lag() > 0 ? Age(g.oldest_unacked_age_ms()) : "-",
-                      absl::StrCat(g.consumers()), absl::StrCat(g.dlq())});
-    }
-    std::printf("%s", Table({"GROUP", "TOPIC", "DELIVERED", "IN_FLIGHT", "ACKED", "LAG",
-                             "OLDEST_UNACKED", "CONSUMERS", "DLQ"},
-                            rows)
-                          .c_str());
-    return kOk;
-  });
+  return RunListing(
+      o, f,
+      [&](const wire::Frame& r) {
+        if (o.json) {
+          std::printf("%s\n", ToJson(ListingValue(r.list_groups_ok())).c_str());
+          return kOk;
+        }
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& g : r.list_groups_ok().groups()) {
+          rows.push_back({g.group(), g.topic(), absl::StrCat(g.delivered()),
+                          absl::StrCat(g.in_flight()), absl::StrCat(g.acked()),
+                          absl::StrCat(g.lag()), g.lag() > 0 ? Age(g.oldest_unacked_age_ms()) : "-",
+                          absl::StrCat(g.consumers()), absl::StrCat(g.dlq())});
+        }
+        std::printf("%s", Table({"GROUP", "TOPIC", "DELIVERED", "IN_FLIGHT", "ACKED", "LAG",
+                                 "OLDEST_UNACKED", "CONSUMERS", "DLQ"},
+                                rows)
+                              .c_str());
+        return kOk;
+      },
+      PageGroups);
 }
 
 int Stats(const CtlOptions& o) {
@@ -252,24 +272,27 @@ int Dlq(const CtlOptions& o, const std::vector<std::string>& args) {
     if (args.size() != 3) return Usage("dlq list takes one GROUP");
     wire::Frame f;
     f.mutable_list_dlq()->set_group(group);
-    return RunListing(o, f, [&](const wire::Frame& r) {
-      if (o.json) {
-        std::printf("%s\n", ToJson(ToValue(r.list_dlq_ok())).c_str());
-        return kOk;
-      }
-      std::vector<std::vector<std::string>> rows;
-      const uint64_t now = static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
-      for (const auto& e : r.list_dlq_ok().entries()) {
-        rows.push_back({absl::StrCat(e.message_id()), e.topic(), absl::StrCat(e.attempts()),
-                        Age(now > e.moved_time_ms() ? now - e.moved_time_ms() : 0) + " ago",
-                        e.key()});
-      }
-      std::printf("%s%d message%s in the DLQ of %s\n",
-                  Table({"ID", "TOPIC", "ATTEMPTS", "MOVED", "KEY"}, rows).c_str(),
-                  r.list_dlq_ok().entries_size(), r.list_dlq_ok().entries_size() == 1 ? "" : "s",
-                  group.c_str());
-      return kOk;
-    });
+    return RunListing(
+        o, f,
+        [&](const wire::Frame& r) {
+          if (o.json) {
+            std::printf("%s\n", ToJson(ListingValue(r.list_dlq_ok())).c_str());
+            return kOk;
+          }
+          std::vector<std::vector<std::string>> rows;
+          const uint64_t now = static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
+          for (const auto& e : r.list_dlq_ok().entries()) {
+            rows.push_back({absl::StrCat(e.message_id()), e.topic(), absl::StrCat(e.attempts()),
+                            Age(now > e.moved_time_ms() ? now - e.moved_time_ms() : 0) + " ago",
+                            e.key()});
+          }
+          std::printf("%s%d message%s in the DLQ of %s\n",
+                      Table({"ID", "TOPIC", "ATTEMPTS", "MOVED", "KEY"}, rows).c_str(),
+                      r.list_dlq_ok().entries_size(),
+                      r.list_dlq_ok().entries_size() == 1 ? "" : "s", group.c_str());
+          return kOk;
+        },
+        PageDlq);
   }
   if (args[1] == "replay") {
     if (args.size() > 4) return Usage("dlq replay takes GROUP and at most one ID");
@@ -381,8 +404,9 @@ int Half(const CtlOptions& o, const std::vector<std::string>& args) {
     int code = kOk;
     std::optional<wire::Frame> req = ListHalfRequest(o, &code);
     if (!req) return code;
-    return RunListing(o, *req,
-                      [&](const wire::Frame& r) { return PrintHalfList(o, r.list_half_ok()); });
+    return RunListing(
+        o, *req, [&](const wire::Frame& r) { return PrintHalfList(o, r.list_half_ok()); },
+        PageHalves);
   }
   if (verb == "show" || verb == "commit" || verb == "rollback") {
     if (args.size() != 3) return Usage("half " + verb + " takes one message ID");

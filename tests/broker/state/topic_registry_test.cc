@@ -1,5 +1,8 @@
 #include "broker/state/topic_registry.h"
 
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace txmsg::broker {
@@ -96,6 +99,44 @@ TEST(TopicRegistryTest, ProducersOfAGroupAreAskedInTurn) {
   r.RemoveProducer(g, 8);  // twice: nothing happens
   EXPECT_FALSE(r.NextProducer(g));
   EXPECT_EQ(r.NextProducer(r.Intern("other")), 9u);
+}
+
+TEST(TopicRegistryTest, WalksStartAfterTheCursorInNameOrderAndSayWhetherMoreFollow) {
+  const DeliveryOptions o;
+  TopicRegistry r(&o);
+  for (const char* t : {"c", "a", "b"}) r.AddTopic(t);
+  std::vector<std::string> seen;
+  const bool more = r.WalkTopicsAfter("a", [&](uint32_t t) {
+    if (seen.size() == 1) return false;  // a page of one
+    seen.push_back(r.TopicName(t));
+    return true;
+  });
+  EXPECT_TRUE(more);
+  EXPECT_EQ(seen, (std::vector<std::string>{"b"}));
+  EXPECT_FALSE(r.WalkTopicsAfter("b", [](uint32_t) { return true; }));
+
+  r.AddGroupTopic(r.Intern("g2"), *r.FindTopic("a"));
+  r.AddGroupTopic(r.Intern("g1"), *r.FindTopic("c"));
+  r.AddGroupTopic(r.Intern("g1"), *r.FindTopic("a"));
+  std::vector<std::string> pairs;
+  EXPECT_FALSE(r.WalkGroupTopicsAfter("g1", "a", [&](const GroupTopic& gt) {
+    pairs.push_back(r.Name(gt.group) + "/" + r.TopicName(gt.topic));
+    return true;
+  }));
+  EXPECT_EQ(pairs, (std::vector<std::string>{"g1/c", "g2/a"}));
+  EXPECT_TRUE(r.HasGroupTopic("g2", "a"));
+  EXPECT_FALSE(r.HasGroupTopic("g2", "c"));
+}
+
+TEST(TopicRegistryTest, ProducerGroupsAreCountedOnceAndApartFromOtherNames) {
+  const DeliveryOptions o;
+  TopicRegistry r(&o);
+  r.AddTopic("orders");
+  EXPECT_FALSE(r.IsProducerGroup("orders"));
+  r.AddProducerGroup("tx_order_group");
+  r.AddProducerGroup("tx_order_group");
+  EXPECT_TRUE(r.IsProducerGroup("tx_order_group"));
+  EXPECT_EQ(r.producer_group_count(), 1u);
 }
 
 }  // namespace
