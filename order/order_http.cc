@@ -80,10 +80,7 @@ void OrderService::Metrics(http::Responder respond) {
            "Outcome messages given back because the database could not take them "
            "(redelivered later without spending an attempt).",
            outcomes_unavailable_.load());
-  w.Metric("txmsg_database_up", "gauge", "1 while the database takes writes, 0 during an outage.",
-           uint64_t{db_health_.available() ? 1u : 0u});
-  w.Metric("txmsg_database_outages_total", "counter", "Database outages since start.",
-           db_health_.outages());
+  db_health_.Render(w);
   poison_.Render(w);
   w.Family("txmsg_checks_answered_total", "counter", "Check-backs answered.");
   w.Sample("txmsg_checks_answered_total", "{outcome=\"commit\"}", checks_commit_.load());

@@ -1,7 +1,7 @@
 #include "order/order_repository.h"
 
+#include "absl/strings/str_cat.h"
 #include "service/contract.h"
-
 #include "service/db/tx_log.h"
 
 namespace txmsg::order {
@@ -141,11 +141,14 @@ api::OrderView Row(const Statement& st) {
 
 }  // namespace
 
-absl::StatusOr<std::optional<api::OrderView>> OrderRepository::Find(Database& db,
-                                                                    const std::string& order_no) {
-  absl::StatusOr<Statement*> st = db.Prepare(std::string(kColumns) + "WHERE order_no = ?");
+namespace {
+
+// The one order whose `column` equals `value`, if any.
+absl::StatusOr<std::optional<api::OrderView>> FindOneWhere(Database& db, const char* column,
+                                                           const std::string& value) {
+  absl::StatusOr<Statement*> st = db.Prepare(absl::StrCat(kColumns, "WHERE ", column, " = ?"));
   if (!st.ok()) return st.status();
-  (*st)->Bind(1, order_no);
+  (*st)->Bind(1, value);
   absl::StatusOr<bool> row = (*st)->Step();
   if (!row.ok()) return row.status();
   if (!*row) return std::nullopt;
@@ -154,17 +157,16 @@ absl::StatusOr<std::optional<api::OrderView>> OrderRepository::Find(Database& db
   return o;
 }
 
+}  // namespace
+
+absl::StatusOr<std::optional<api::OrderView>> OrderRepository::Find(Database& db,
+                                                                    const std::string& order_no) {
+  return FindOneWhere(db, "order_no", order_no);
+}
+
 absl::StatusOr<std::optional<api::OrderView>> OrderRepository::FindByIdempotencyKey(
     Database& db, const std::string& idempotency_key) {
-  absl::StatusOr<Statement*> st = db.Prepare(std::string(kColumns) + "WHERE idempotency_key = ?");
-  if (!st.ok()) return st.status();
-  (*st)->Bind(1, idempotency_key);
-  absl::StatusOr<bool> row = (*st)->Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return std::nullopt;
-  api::OrderView o = Row(**st);
-  (*st)->Reset();
-  return o;
+  return FindOneWhere(db, "idempotency_key", idempotency_key);
 }
 
 absl::StatusOr<std::vector<api::OrderView>> OrderRepository::List(Database& db,

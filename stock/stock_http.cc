@@ -113,10 +113,7 @@ void StockService::Metrics(http::Responder respond) {
            "Order messages given back because the database or broker could not take them "
            "(redelivered later without spending an attempt).",
            unavailable_.load());
-  w.Metric("txmsg_database_up", "gauge", "1 while the database takes writes, 0 during an outage.",
-           uint64_t{db_health_.available() ? 1u : 0u});
-  w.Metric("txmsg_database_outages_total", "counter", "Database outages since start.",
-           db_health_.outages());
+  db_health_.Render(w);
   poison_.Render(w);
   w.Append(
       handler_latency_.Render("txmsg_order_handler_seconds", "Order message, receipt to commit."));

@@ -126,11 +126,10 @@ class BrokerCore {
   // ---- the transactional path (transactions.cc) ----
   void HandleSendHalf(PeerState& ps, wire::Frame& f);
   void HandleSend(PeerState& ps, wire::Frame& f);
-  // Why `content` cannot be accepted by `request` (SendHalf, Send), or
-  // nullopt: a topic name within its limit, and the whole still within the
-  // frame limit once wrapped for delivery. (Key and properties: limits.cc.)
-  std::optional<std::string> ValidateContent(const wire::MessageContent& content,
-                                             const char* request) const;
+  // Why `content` has no valid topic for `request` (SendHalf, Send), or
+  // nullopt. Its other bounds are CheckContentBounds' (limits.cc).
+  std::optional<std::string> ValidateTopic(const wire::MessageContent& content,
+                                           const char* request) const;
   void HandleEndTx(PeerState& ps, uint64_t corr, uint64_t id, const std::string& tx_id,
                    wire::TxOutcome outcome, TxSource source);
   // Applies `outcome` to the live half `id` by the rules of tx_rules.h, and
@@ -188,7 +187,7 @@ class BrokerCore {
                                                const std::string& topic) const;
   [[nodiscard]] absl::Status AdmitProducerGroup(const std::string& group) const;
   // INVALID_ARGUMENT naming the bound if the key or properties pass it.
-  [[nodiscard]] static absl::Status CheckContentBounds(const wire::MessageContent& content);
+  [[nodiscard]] absl::Status CheckContentBounds(const wire::MessageContent& content) const;
   // Send/SendHalf: the content's bounds, its topic and (if given) its
   // producer group. False once it has answered the error.
   bool AdmitMessage(PeerState& ps, uint64_t corr, const wire::MessageContent& content,

@@ -1,5 +1,5 @@
-// BrokerCore: the caps on names and the bounds on a message's key and
-// properties.
+// BrokerCore: the caps on names and the bounds on a message: its key, its
+// properties, and its size once wrapped for delivery.
 //
 // A client creates a topic by sending to it
 // or subscribing to it, and a group by subscribing (one per group and topic)
@@ -23,7 +23,7 @@ absl::Status Exhausted(const char* what, size_t cap, const char* flag, const std
 
 }  // namespace
 
-absl::Status BrokerCore::CheckContentBounds(const wire::MessageContent& content) {
+absl::Status BrokerCore::CheckContentBounds(const wire::MessageContent& content) const {
   if (content.key().size() > kMaxKeyBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("the key has ", content.key().size(), " bytes; at most ", kMaxKeyBytes));
@@ -41,6 +41,17 @@ absl::Status BrokerCore::CheckContentBounds(const wire::MessageContent& content)
       return absl::InvalidArgumentError(absl::StrCat("property '", name, "' has ", value.size(),
                                                      " bytes; at most ", kMaxPropertyValueBytes));
     }
+  }
+  // The message goes out again inside a Deliver or CheckTx frame, with a
+  // group name, a tx id and a few numbers around it: accept only what still
+  // fits the frame limit then, or it could never be delivered.
+  const size_t size = content.ByteSizeLong();
+  if (size + kFrameEnvelopeReserve > options_.max_frame_size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the message takes ", size, " bytes; at most ",
+                     options_.max_frame_size - kFrameEnvelopeReserve, " fit (the frame limit of ",
+                     options_.max_frame_size, " less ", kFrameEnvelopeReserve,
+                     " bytes for the delivery envelope)"));
   }
   return absl::OkStatus();
 }

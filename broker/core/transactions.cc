@@ -36,20 +36,10 @@ std::string OutcomeName(wire::TxOutcome outcome) {
 
 }  // namespace
 
-std::optional<std::string> BrokerCore::ValidateContent(const wire::MessageContent& c,
-                                                       const char* request) const {
+std::optional<std::string> BrokerCore::ValidateTopic(const wire::MessageContent& c,
+                                                     const char* request) const {
   if (c.topic().empty() || c.topic().size() > kMaxNameLength) {
     return absl::StrCat(request, " needs a topic (1-", kMaxNameLength, " bytes)");
-  }
-  // The message goes out again inside a Deliver or CheckTx frame, with a
-  // group name, a tx id and a few numbers around it: accept only what still
-  // fits the frame limit then, or it could never be delivered.
-  const size_t size = c.ByteSizeLong();
-  if (size + kFrameEnvelopeReserve > options_.max_frame_size) {
-    return absl::StrCat(request, ": the message takes ", size, " bytes; at most ",
-                        options_.max_frame_size - kFrameEnvelopeReserve,
-                        " fit (the frame limit of ", options_.max_frame_size, " less ",
-                        kFrameEnvelopeReserve, " bytes for the delivery envelope)");
   }
   return std::nullopt;
 }
@@ -57,7 +47,7 @@ std::optional<std::string> BrokerCore::ValidateContent(const wire::MessageConten
 void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
   const uint64_t corr = f.correlation_id();
   wire::SendHalf& req = *f.mutable_send_half();
-  if (std::optional<std::string> bad = ValidateContent(req.content(), "SendHalf")) {
+  if (std::optional<std::string> bad = ValidateTopic(req.content(), "SendHalf")) {
     return SendError(ps, corr, wire::ERROR_INVALID_REQUEST, *bad);
   }
   if (req.tx_id().empty() || req.tx_id().size() > kMaxTxIdLength) {
@@ -104,7 +94,7 @@ void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
 void BrokerCore::HandleSend(PeerState& ps, wire::Frame& f) {
   const uint64_t corr = f.correlation_id();
   wire::Send& req = *f.mutable_send();
-  if (std::optional<std::string> bad = ValidateContent(req.content(), "Send")) {
+  if (std::optional<std::string> bad = ValidateTopic(req.content(), "Send")) {
     return SendError(ps, corr, wire::ERROR_INVALID_REQUEST, *bad);
   }
   if (!AdmitMessage(ps, corr, req.content(), nullptr)) return;

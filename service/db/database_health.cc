@@ -100,4 +100,10 @@ void DatabaseHealth::ProbeIfDown(BatchWriter& writer, std::function<void()> done
       });
 }
 
+void DatabaseHealth::Render(base::PrometheusWriter& w) const {
+  w.Metric("txmsg_database_up", "gauge", "1 while the database takes writes, 0 during an outage.",
+           uint64_t{available() ? 1u : 0u});
+  w.Metric("txmsg_database_outages_total", "counter", "Database outages since start.", outages());
+}
+
 }  // namespace txmsg::sql

@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "base/log_limiter.h"
+#include "base/prometheus.h"
 #include "service/db/batch_writer.h"
 
 namespace txmsg::sql {
@@ -46,6 +47,8 @@ class DatabaseHealth {
   bool available() const;
   // Outages since start (for /metrics).
   uint64_t outages() const;
+  // txmsg_database_up and txmsg_database_outages_total, for /metrics.
+  void Render(base::PrometheusWriter& w) const;
 
   // While unavailable: how long the broker should wait before redelivering.
   // About as long as the outage has lasted (at least 200 ms, at most 60 s),
