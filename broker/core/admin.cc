@@ -68,6 +68,10 @@ void BrokerCore::HandleAdmin(PeerState& ps, const wire::Frame& f) {
       return HandleReplayDlq(ps, corr, f.replay_dlq());
     case wire::Frame::kStats:
       return HandleStats(ps, corr);
+    case wire::Frame::kDeleteTopic:
+      return HandleDeleteTopic(ps, corr, f.delete_topic());
+    case wire::Frame::kDeleteGroup:
+      return HandleDeleteGroup(ps, corr, f.delete_group());
     default:
       return SendError(ps, corr, wire::ERROR_UNKNOWN_REQUEST, "not an admin request");
   }

@@ -265,6 +265,8 @@ void BrokerCore::OnFrame(Peer* peer, wire::Frame frame) {
     case wire::Frame::kListDlq:
     case wire::Frame::kReplayDlq:
     case wire::Frame::kStats:
+    case wire::Frame::kDeleteTopic:
+    case wire::Frame::kDeleteGroup:
       if (ps->role != wire::ROLE_ADMIN) return wrong_role("an admin request");
       return HandleAdmin(*ps, frame);
     case wire::Frame::kError:
@@ -345,8 +347,8 @@ std::string BrokerCore::Summary() const {
   const BrokerMetrics m = Metrics();
   return absl::StrCat("pending_half=", m.pending_half, " discarded=", m.discarded,
                       " committed=", m.committed, " dlq=", m.dlq,
-                      " topics=", registry_.topic_count(),
-                      " groups=", registry_.group_topic_count(), " segments=", m.log.segments,
+                      " topics=", registry_.live_topic_count(),
+                      " groups=", registry_.live_group_topic_count(), " segments=", m.log.segments,
                       " log_bytes=", m.log.disk_bytes);
 }
 

@@ -204,6 +204,25 @@ class BrokerCore {
   void HandleListDlq(PeerState& ps, uint64_t corr, const wire::ListDlq& req);
   void HandleReplayDlq(PeerState& ps, uint64_t corr, const wire::ReplayDlq& req);
   void HandleStats(PeerState& ps, uint64_t corr);
+
+  // ---- deleting topics and groups (deletion.cc) ----
+  void HandleDeleteTopic(PeerState& ps, uint64_t corr, const wire::DeleteTopic& req);
+  void HandleDeleteGroup(PeerState& ps, uint64_t corr, const wire::DeleteGroup& req);
+  // Why topic `t` cannot be deleted now (open halves, messages being
+  // stored, connected consumers), or nullopt.
+  std::optional<std::string> TopicBusy(uint32_t t) const;
+  // Queues the deletion's record; `ok` answers once it is durable (an
+  // error if it could not be stored). False (answered) if not queued.
+  bool AppendDeletion(PeerState& ps, uint64_t corr, RecordType type,
+                      const google::protobuf::Message& record, wire::Frame ok);
+  // Removes group-topic `gt` (also on replay): its acks are taken off the
+  // topic's messages, its queue and DLQ dropped, its slot freed. Returns the
+  // ids it had not acked.
+  std::vector<uint64_t> DropGroupTopic(GroupTopic& gt);
+  // Removes topic `t` (also on replay) with its group-topics and messages.
+  void DropTopic(uint32_t t);
+  // FORGET records for committed messages dropped without an ack saying so.
+  void AppendForget(const std::vector<uint64_t>& ids);
   wire::HalfInfo DescribeHalf(uint64_t id, const MessageEntry& m, bool with_body) const;
 
   // ---- replay, one function per record type (replay.cc) ----

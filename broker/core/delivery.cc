@@ -38,7 +38,8 @@ GroupTopic& BrokerCore::EnsureGroupTopic(const std::string& group, uint32_t topi
     rec.set_topic(registry_.TopicName(topic));
     const uint32_t index = gt.index;
     Append(RecordType::kGroup, rec, [this, index](absl::StatusOr<uint64_t> pos) {
-      if (pos.ok()) registry_.group_topic(index).record_pos = *pos;
+      GroupTopic& gt = registry_.group_topic(index);  // or a later one in its slot
+      if (pos.ok()) gt.record_pos = std::max(gt.record_pos, *pos);
     });
   }
   return gt;
@@ -185,6 +186,7 @@ void BrokerCore::HandleAck(PeerState& ps, const wire::Frame& f) {
     ReleaseCredit(gt, r.holder);
     rec.add_message_ids(id);
     MarkAcked(gt, id);
+    if (!halves_.contains(id)) rec.add_forgotten_ids(id);
   }
   // Acks need no fsync before they take effect: a lost ack only means a
   // redelivery, which at-least-once allows. The record is batched with the

@@ -70,11 +70,11 @@ bool BrokerCore::AdmitMessage(PeerState& ps, uint64_t corr, const wire::MessageC
 }
 
 size_t BrokerCore::group_count() const {
-  return registry_.group_topic_count() + registry_.producer_group_count();
+  return registry_.live_group_topic_count() + registry_.producer_group_count();
 }
 
 absl::Status BrokerCore::AdmitTopic(const std::string& topic) const {
-  if (registry_.FindTopic(topic) || registry_.topic_count() < options_.max_topics) {
+  if (registry_.FindTopic(topic) || registry_.live_topic_count() < options_.max_topics) {
     return absl::OkStatus();
   }
   return Exhausted("topics", options_.max_topics, "max_topics", topic);

@@ -5,6 +5,7 @@
 // not know (its segment was deleted after the message was carried forward)
 // is skipped: the carried copy holds everything that mattered.
 #include <algorithm>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -57,6 +58,18 @@ absl::Status BrokerCore::Replay(uint64_t pos, uint8_t type, std::string_view pay
     case RecordType::kDlqReplay:
       return ParseThen<store::StoredDlqReplay>(payload, pos,
                                                [this](const auto& r) { RestoreDlqReplay(r); });
+    case RecordType::kDeleteTopic:
+      return ParseThen<store::StoredDeleteTopic>(payload, pos, [this](const auto& r) {
+        if (std::optional<uint32_t> t = registry_.FindTopic(r.topic())) DropTopic(*t);
+      });
+    case RecordType::kDeleteGroup:
+      return ParseThen<store::StoredDeleteGroup>(payload, pos, [this](const auto& r) {
+        if (GroupTopic* gt = registry_.FindGroupTopic(r.group(), r.topic())) DropGroupTopic(*gt);
+      });
+    case RecordType::kForget:
+      return ParseThen<store::StoredForget>(payload, pos, [this](const auto& r) {
+        for (uint64_t id : r.message_ids()) halves_.RestoreForget(id);
+      });
     case RecordType::kGroup:
       return ParseThen<store::StoredGroup>(payload, pos, [&](const auto& r) {
         EnsureGroupTopic(r.group(), registry_.AddTopic(r.topic()), false).record_pos = pos;
@@ -124,6 +137,10 @@ void BrokerCore::RestoreAck(const store::StoredAck& r) {
     }
     gt.queue.RemoveFromDlq(id);
   }
+  // Acks that made the broker forget their message (every group had acked
+  // it): dropped here too, or a group created after them would be handed
+  // the message after this restart.
+  for (uint64_t id : r.forgotten_ids()) halves_.RestoreForget(id);
 }
 
 void BrokerCore::RestoreDlq(const store::StoredDlq& r) {
@@ -159,13 +176,18 @@ void BrokerCore::FinishReplay() {
     m.unacked_groups = unacked;
   }
   replaying_ = false;
+  std::vector<uint64_t> forgotten;
   for (uint64_t id : committed) {
     const MessageEntry* m = halves_.Find(id);
     if (m == nullptr || m->unacked_groups > 0) continue;
     if (options_.retention_ms == 0 || m->commit_time_ms() + options_.retention_ms <= now) {
       MaybeForget(id);
+      if (!halves_.contains(id)) forgotten.push_back(id);
     }
   }
+  // Written down, so that the next replay does not bring them back for a
+  // group created in between.
+  AppendForget(forgotten);
   const log::RecoveryReport& report = log_->recovery_report();
   for (const std::string& action : report.actions) LogEvent("recovery: ", action);
   LogEvent("recovered ", report.records, " records from ", report.segments.size(),

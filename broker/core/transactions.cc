@@ -71,7 +71,9 @@ void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
   draft->tx_id = stored.tx_id();
   draft->topic = registry_.AddTopic(stored.content().topic());
   draft->producer_group = registry_.AddProducerGroup(group);
+  ++registry_.topic(draft->topic).storing;  // the topic cannot be deleted meanwhile
   const bool queued = Append(RecordType::kHalf, stored, [this, peer_id, corr, draft](auto pos) {
+    --registry_.topic(draft->topic).storing;
     if (!pos.ok()) {
       return ReplyTo(peer_id, ErrorFrame(corr, wire::ERROR_UNAVAILABLE,
                                          "half message not stored: " + pos.status().ToString()));
@@ -87,6 +89,7 @@ void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
     ReplyTo(peer_id, ok);
   });
   if (!queued) {
+    --registry_.topic(draft->topic).storing;
     SendError(ps, corr, wire::ERROR_UNAVAILABLE, "the broker cannot store messages right now");
   }
 }
@@ -105,7 +108,9 @@ void BrokerCore::HandleSend(PeerState& ps, wire::Frame& f) {
   auto draft = std::make_shared<MessageEntry>();
   draft->store_time_ms = stored.store_time_ms();
   draft->topic = registry_.AddTopic(stored.content().topic());
+  ++registry_.topic(draft->topic).storing;  // the topic cannot be deleted meanwhile
   const bool queued = Append(RecordType::kPlain, stored, [this, peer_id, corr, draft](auto pos) {
+    --registry_.topic(draft->topic).storing;
     if (!pos.ok()) {
       return ReplyTo(peer_id, ErrorFrame(corr, wire::ERROR_UNAVAILABLE,
                                          "message not stored: " + pos.status().ToString()));
@@ -120,6 +125,7 @@ void BrokerCore::HandleSend(PeerState& ps, wire::Frame& f) {
     ReplyTo(peer_id, ok);
   });
   if (!queued) {
+    --registry_.topic(draft->topic).storing;
     SendError(ps, corr, wire::ERROR_UNAVAILABLE, "the broker cannot store messages right now");
   }
 }

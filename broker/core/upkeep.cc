@@ -148,13 +148,16 @@ void BrokerCore::ExpireDeliveries(uint64_t now) {
 void BrokerCore::SweepRetention(uint64_t now) {
   for (uint32_t t = 0; t < registry_.topic_count(); ++t) {
     const bool has_groups = !registry_.topic(t).groups.empty();
+    std::vector<uint64_t> forgotten;
     while (std::optional<uint64_t> id = halves_.OldestCommitted(t)) {
       const MessageEntry& m = *halves_.Find(*id);
       const bool expired =
           m.unacked_groups == 0 && has_groups && m.commit_time_ms() + options_.retention_ms <= now;
       if (!expired) break;
       halves_.Forget(*id);
+      forgotten.push_back(*id);
     }
+    AppendForget(forgotten);
   }
 }
 
@@ -183,7 +186,8 @@ void BrokerCore::CompactLog() {
     }
     std::vector<uint32_t> groups;
     for (uint32_t g = 0; g < registry_.group_topic_count(); ++g) {
-      if (registry_.group_topic(g).record_pos < end) groups.push_back(g);
+      const GroupTopic& gt = registry_.group_topic(g);
+      if (gt.live && gt.record_pos < end) groups.push_back(g);
     }
     if (pinned.empty() && groups.empty()) {
       delete_before = end;
@@ -216,7 +220,10 @@ void BrokerCore::CarryGroup(uint32_t g) {
   ++carrying_;
   Append(RecordType::kGroup, rec, [this, g](absl::StatusOr<uint64_t> pos) {
     --carrying_;
-    if (pos.ok()) registry_.group_topic(g).record_pos = *pos;
+    // The slot may hold a new group-topic by now (deleted and reused): its
+    // own record is the later one.
+    GroupTopic& gt = registry_.group_topic(g);
+    if (pos.ok()) gt.record_pos = std::max(gt.record_pos, *pos);
   });
 }
 

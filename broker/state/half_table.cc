@@ -121,6 +121,35 @@ void HalfMessageTable::Forget(uint64_t id) {
   TrimCommitOrder(t);
 }
 
+std::vector<uint64_t> HalfMessageTable::IdsOfTopic(uint32_t topic) const {
+  std::vector<uint64_t> ids;
+  for (const auto& [id, m] : entries_) {
+    if (m.topic == topic) ids.push_back(id);
+  }
+  return ids;
+}
+
+size_t HalfMessageTable::ForgetTopic(uint32_t topic) {
+  const std::vector<uint64_t> ids = IdsOfTopic(topic);
+  for (uint64_t id : ids) {
+    if (restored_) {
+      Forget(id);
+    } else {
+      DropRestored(entries_.find(id));
+    }
+  }
+  if (topic < topics_.size()) topics_[topic] = TopicState{};
+  return ids.size();
+}
+
+void HalfMessageTable::DropRestored(Entries::iterator it) {
+  if (it == entries_.end()) return;
+  if (!it->second.plain && it->second.state_ != wire::HALF_PENDING) {
+    RememberSettled(it->first, it->second.state_);
+  }
+  entries_.erase(it);
+}
+
 void HalfMessageTable::MarkCommitted(uint64_t id, MessageEntry& m, uint64_t now_ms) {
   m.commit_time_ms_ = now_ms;
   m.tx_id.clear();
@@ -205,7 +234,13 @@ void HalfMessageTable::RestoreDiscard(uint64_t id) {
   if (m != nullptr && m->state_ == wire::HALF_PENDING) m->state_ = wire::HALF_DISCARDED;
 }
 
+void HalfMessageTable::RestoreForget(uint64_t id) {
+  if (restored_) return Forget(id);
+  DropRestored(entries_.find(id));
+}
+
 std::vector<uint64_t> HalfMessageTable::FinishRestore(uint64_t now_ms, uint64_t tx_timeout_ms) {
+  restored_ = true;
   std::vector<std::pair<uint64_t, uint64_t>> committed;  // (commit time, id)
   std::vector<uint64_t> dead;
   for (auto& [id, m] : entries_) {

@@ -114,6 +114,12 @@ class HalfMessageTable {
   // Drops a live message; a settled half's state is remembered for late
   // requests (SettledState). Plain messages are not remembered.
   void Forget(uint64_t id);
+  // Drops every live message of `topic` (deleted by an operator; the caller
+  // made sure none is open) and its commit order, so the topic's index can
+  // serve a new topic. Also while restoring. Returns how many were dropped.
+  size_t ForgetTopic(uint32_t topic);
+  // The ids of every live message of `topic`, by id (a walk of all of them).
+  std::vector<uint64_t> IdsOfTopic(uint32_t topic) const;
 
   // ---- the check-back schedule (PENDING halves, nothing on its way)
 
@@ -161,6 +167,8 @@ class HalfMessageTable {
   bool RestoreOutcome(uint64_t id, wire::HalfState state, uint64_t time_ms);
   // A DISCARD record: a PENDING half becomes DISCARDED.
   void RestoreDiscard(uint64_t id);
+  // A FORGET record (or an ack that made the broker forget `id`): dropped.
+  void RestoreForget(uint64_t id);
   // Builds the indexes: pending halves are checked `tx_timeout_ms` after
   // they were stored, rolled-back ones are forgotten (and remembered as
   // settled). Returns the committed ids, oldest commit first.
@@ -192,7 +200,11 @@ class HalfMessageTable {
   // so it never outgrows the live set much.
   void TrimCommitOrder(TopicState& t);
 
+ // Drops `id` while restoring (no index or count is kept yet).
+  void DropRestored(Entries::iterator it);
+
   const size_t settled_memory_;
+  bool restored_ = false;  // FinishRestore ran: indexes and counts are kept
   Entries entries_;                                 // live messages by id
   std::set<uint64_t> open_;                         // PENDING or DISCARDED
   std::set<std::pair<uint64_t, uint64_t>> checks_;  // (due, id): PENDING, not settling

@@ -17,6 +17,9 @@ enum class RecordType : uint8_t {
   kGroup = 8,      // StoredGroup
   kCarried = 9,    // StoredMessage with its state: a live message moved forward
   kCheck = 10,     // StoredCheck: a check-back was due (sent, or nobody to ask)
+  kDeleteTopic = 11,  // StoredDeleteTopic: an operator deleted a topic
+  kDeleteGroup = 12,  // StoredDeleteGroup: an operator deleted a group's subscription
+  kForget = 13,       // StoredForget: committed messages nobody needs any more
 };
 
 }  // namespace txmsg::broker

@@ -18,13 +18,31 @@ std::optional<uint32_t> TopicRegistry::FindName(const std::string& name) const {
 
 uint32_t TopicRegistry::AddTopic(const std::string& name) {
   const uint32_t n = Intern(name);
-  auto [it, inserted] = topic_by_name_.try_emplace(n, static_cast<uint32_t>(topics_.size()));
+  const uint32_t slot =
+      free_topics_.empty() ? static_cast<uint32_t>(topics_.size()) : free_topics_.back();
+  auto [it, inserted] = topic_by_name_.try_emplace(n, slot);
   if (inserted) {
-    topics_.emplace_back();
-    topics_.back().name = n;
-    topic_order_.emplace(name, it->second);
+    if (slot == topics_.size()) {
+      topics_.emplace_back();
+    } else {
+      free_topics_.pop_back();
+      topics_[slot] = Topic{};
+    }
+    topics_[slot].name = n;
+    topic_order_.emplace(name, slot);
   }
   return it->second;
+}
+
+void TopicRegistry::RemoveTopic(uint32_t t) {
+  Topic& topic = topics_[t];
+  if (!topic.live) return;
+  topic_order_.erase(names_[topic.name]);
+  topic_by_name_.erase(topic.name);
+  topic.live = false;
+  topic.groups.clear();
+  topic.storing = 0;
+  free_topics_.push_back(t);
 }
 
 std::optional<uint32_t> TopicRegistry::FindTopic(const std::string& name) const {
@@ -36,13 +54,35 @@ std::optional<uint32_t> TopicRegistry::FindTopic(const std::string& name) const 
 }
 
 TopicRegistry::Added TopicRegistry::AddGroupTopic(uint32_t group, uint32_t topic) {
-  auto [it, inserted] = gt_index_.try_emplace(std::make_pair(group, topic),
-                                              static_cast<uint32_t>(group_topics_.size()));
+  const uint32_t slot = free_group_topics_.empty() ? static_cast<uint32_t>(group_topics_.size())
+                                                   : free_group_topics_.back();
+  auto [it, inserted] = gt_index_.try_emplace(std::make_pair(group, topic), slot);
   if (!inserted) return {*group_topics_[it->second], false};
-  group_topics_.push_back(std::make_unique<GroupTopic>(it->second, group, topic, delivery_));
-  topics_[topic].groups.push_back(it->second);
-  gt_order_.emplace(std::make_pair(names_[group], TopicName(topic)), it->second);
-  return {*group_topics_.back(), true};
+  auto gt = std::make_unique<GroupTopic>(slot, group, topic, delivery_);
+  if (slot == group_topics_.size()) {
+    group_topics_.push_back(std::move(gt));
+  } else {
+    free_group_topics_.pop_back();
+    group_topics_[slot] = std::move(gt);
+  }
+  topics_[topic].groups.push_back(slot);
+  gt_order_.emplace(std::make_pair(names_[group], TopicName(topic)), slot);
+  return {*group_topics_[slot], true};
+}
+
+void TopicRegistry::RemoveGroupTopic(uint32_t gt) {
+  const GroupTopic& old = *group_topics_[gt];
+  if (!old.live) return;
+  const uint32_t group = old.group;
+  const uint32_t topic = old.topic;
+  gt_index_.erase(std::make_pair(group, topic));
+  gt_order_.erase(std::make_pair(names_[group], TopicName(topic)));
+  std::vector<uint32_t>& groups = topics_[topic].groups;
+  groups.erase(std::remove(groups.begin(), groups.end(), gt), groups.end());
+  // A fresh, empty entry in the slot: loops over every slot find nothing in it.
+  group_topics_[gt] = std::make_unique<GroupTopic>(gt, group, topic, delivery_);
+  group_topics_[gt]->live = false;
+  free_group_topics_.push_back(gt);
 }
 
 GroupTopic* TopicRegistry::FindGroupTopic(uint32_t group, uint32_t topic) {
@@ -68,7 +108,7 @@ std::vector<GroupTopic*> TopicRegistry::GroupTopicsOf(const std::string& group) 
   std::optional<uint32_t> g = FindName(group);
   if (!g) return out;
   for (const auto& gt : group_topics_) {
-    if (gt->group == *g) out.push_back(gt.get());
+    if (gt->live && gt->group == *g) out.push_back(gt.get());
   }
   return out;
 }

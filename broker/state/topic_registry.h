@@ -1,8 +1,11 @@
 // The broker's names and who uses them: interned names (topics, groups),
 // topics and the consumer groups subscribed to each, one delivery queue per
 // (group, topic), and the live producer connections of each producer group.
-// Entries are created on first use and live as long as the broker: a group
-// that subscribed once keeps its place (and its DLQ) across reconnects.
+// Entries are created on first use and live until an operator deletes them:
+// a group that subscribed once keeps its place (and its DLQ) across
+// reconnects. A deleted topic or group-topic frees its slot (the caps count
+// live ones only), and the slot is reused by the next new one, which starts
+// empty. Interned names stay (a few bytes each).
 //
 // Pure bookkeeping: no I/O, no clock. Not thread-safe (the broker's state
 // thread owns it).
@@ -27,6 +30,8 @@ namespace txmsg::broker {
 struct Topic {
   uint32_t name = 0;             // interned
   std::vector<uint32_t> groups;  // group-topic indices, in creation order
+  uint32_t storing = 0;          // messages for it on their way to the log
+  bool live = true;              // false: deleted, its slot free for reuse
 };
 
 // One consumer group's view of one topic.
@@ -42,6 +47,7 @@ struct GroupTopic {
   uint64_t record_pos = 0;          // where its GROUP record is (for carrying it forward)
   uint64_t delivered = 0;
   uint64_t acked = 0;
+  bool live = true;  // false: deleted, its slot free for reuse
 };
 
 class TopicRegistry {
@@ -66,8 +72,15 @@ class TopicRegistry {
   uint32_t AddTopic(const std::string& name);
   std::optional<uint32_t> FindTopic(const std::string& name) const;
   const Topic& topic(uint32_t t) const { return topics_[t]; }
+  Topic& topic(uint32_t t) { return topics_[t]; }
   const std::string& TopicName(uint32_t t) const { return names_[topics_[t].name]; }
+  // Slots, deleted ones included (loops over topic indices).
   size_t topic_count() const { return topics_.size(); }
+  // Topics that exist (the cap's count).
+  size_t live_topic_count() const { return topics_.size() - free_topics_.size(); }
+  // Deletes topic `t`, which must have no group-topics left: its name is
+  // free for a new topic, its slot for reuse.
+  void RemoveTopic(uint32_t t);
   // Calls fn(t) for each topic named after `after`, by name, until fn
   // returns false (it did not take that topic). Returns whether it stopped
   // so (more topics follow); a page walks only what it shows.
@@ -96,7 +109,16 @@ class TopicRegistry {
   std::vector<GroupTopic*> GroupTopicsOf(const std::string& group);
   GroupTopic& group_topic(uint32_t gt) { return *group_topics_[gt]; }
   const GroupTopic& group_topic(uint32_t gt) const { return *group_topics_[gt]; }
+  // Slots, deleted ones included (loops over group-topic indices; a deleted
+  // one has live == false and an empty queue).
   size_t group_topic_count() const { return group_topics_.size(); }
+  // Group-topics that exist (the cap's count).
+  size_t live_group_topic_count() const {
+    return group_topics_.size() - free_group_topics_.size();
+  }
+  // Deletes group-topic `gt` (its queue and DLQ with it); its slot is
+  // reused by the next new group-topic.
+  void RemoveGroupTopic(uint32_t gt);
   // As WalkTopicsAfter, for group-topics in (group name, topic name) order.
   template <typename Fn>
   bool WalkGroupTopicsAfter(const std::string& group, const std::string& topic, Fn fn) const {
@@ -135,6 +157,8 @@ class TopicRegistry {
   absl::flat_hash_set<uint32_t> producer_groups_;                   // interned names
   absl::flat_hash_map<uint32_t, std::vector<uint64_t>> producers_;  // group -> peer ids
   absl::flat_hash_map<uint32_t, size_t> producer_rr_;
+  std::vector<uint32_t> free_topics_;        // deleted topic slots
+  std::vector<uint32_t> free_group_topics_;  // deleted group-topic slots
 };
 
 }  // namespace txmsg::broker

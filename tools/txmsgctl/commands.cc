@@ -418,6 +418,46 @@ int Half(const CtlOptions& o, const std::vector<std::string>& args) {
   return Usage("half takes list, show, commit or rollback, not '" + verb + "'");
 }
 
+// topic delete NAME | group delete GROUP TOPIC: refused (exit 1, with the
+// broker's reason) while it would lose live work or the name is unknown.
+int Delete(const CtlOptions& o, const std::vector<std::string>& args) {
+  const bool topic = args[0] == "topic";
+  const size_t names = topic ? 1 : 2;
+  if (args.size() < 2 || args[1] != "delete") {
+    return Usage(args[0] + " takes delete" + (topic ? " NAME" : " GROUP TOPIC"));
+  }
+  if (args.size() != 2 + names) {
+    return Usage(topic ? "topic delete takes one NAME" : "group delete takes GROUP and TOPIC");
+  }
+  wire::Frame f;
+  if (topic) {
+    f.mutable_delete_topic()->set_topic(args[2]);
+  } else {
+    f.mutable_delete_group()->set_group(args[2]);
+    f.mutable_delete_group()->set_topic(args[3]);
+  }
+  Session s(o);
+  return RunOnce(s, f, [&](const wire::Frame& r) {
+    if (o.json) {
+      std::printf("%s\n",
+                  ToJson(topic ? ToValue(r.delete_topic_ok()) : ToValue(r.delete_group_ok()))
+                      .c_str());
+    } else if (topic) {
+      std::printf("deleted topic %s: %llu message(s) and %u group(s) dropped\n",
+                  base::Printable(args[2]).c_str(),
+                  static_cast<unsigned long long>(r.delete_topic_ok().dropped_messages()),
+                  r.delete_topic_ok().dropped_groups());
+    } else {
+      std::printf("deleted group %s on topic %s: %llu unacked message(s) dropped "
+                  "(%llu in its DLQ)\n",
+                  base::Printable(args[2]).c_str(), base::Printable(args[3]).c_str(),
+                  static_cast<unsigned long long>(r.delete_group_ok().unacked()),
+                  static_cast<unsigned long long>(r.delete_group_ok().dlq()));
+    }
+    return kOk;
+  });
+}
+
 int Send(const CtlOptions& o, const std::vector<std::string>& args) {
   if (args.size() != 3) return Usage("send TOPIC BODY");
   wire::Frame f;
@@ -495,6 +535,7 @@ int RunCommand(const std::vector<std::string>& args, const CtlOptions& options) 
   if (cmd == "half") return Half(options, args);
   if (cmd == "dlq") return Dlq(options, args);
   if (cmd == "send") return Send(options, args);
+  if (cmd == "topic" || cmd == "group") return Delete(options, args);
   if (args.size() != 1) return Usage(cmd + " takes no arguments");
   if (cmd == "topics") return Topics(options);
   if (cmd == "groups") return Groups(options);

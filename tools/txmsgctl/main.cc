@@ -34,6 +34,8 @@ constexpr char kUsage[] =
     "  half commit ID | half rollback ID\n"
     "  topics | groups | stats\n"
     "  dlq list GROUP | dlq replay GROUP [ID]\n"
+    "  topic delete NAME           (refused while it has open halves or connected consumers)\n"
+    "  group delete GROUP TOPIC    (refused while consumers of it are connected)\n"
     "  send TOPIC BODY [--half --group G] [--key K] [--prop k=v]\n"
     "List commands take --watch SECONDS.\n\n"
     "Exit codes: 0 success, 1 the broker refused the request, 2 the broker cannot be\n"
