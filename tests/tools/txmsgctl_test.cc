@@ -311,6 +311,61 @@ TEST_F(TxmsgctlTest, BracketedIpv6AddressReachesABrokerOnIpv6Loopback) {
   EXPECT_EQ(r.code, 0) << r.out;
 }
 
+// topic delete and group delete, on a broker of their own: usage errors exit
+// 2; an unknown name, and a deletion that would lose live work (connected
+// consumers, an open half), exit 1 with the broker's reason; then they delete.
+TEST_F(TxmsgctlTest, TopicAndGroupDeleteRefuseLiveWorkWithTheDocumentedExitCodes) {
+  testing::TempDir dir;
+  testing::BrokerProcess b(dir.File("data"), {});
+  ASSERT_TRUE(b.Start());
+  const std::string addr = b.address();
+  EXPECT_EQ(Ctl({"topic", "delete"}, addr).code, 2);
+  EXPECT_EQ(Ctl({"group", "delete", "g"}, addr).code, 2);
+  EXPECT_EQ(Ctl({"topic", "remove", "t"}, addr).code, 2);
+  CtlRun unknown = CtlWithErrors({"topic", "delete", "nope"}, addr);
+  EXPECT_EQ(unknown.code, 1) << unknown.out;
+  EXPECT_NE(unknown.out.find("no topic 'nope'"), std::string::npos) << unknown.out;
+  EXPECT_EQ(CtlWithErrors({"group", "delete", "g", "nope"}, addr).code, 1);
+
+  auto connected = BlockingClient::Connect(addr, wire::ROLE_CONSUMER);
+  ASSERT_OK(connected.status());
+  std::unique_ptr<BlockingClient> consumer = std::move(*connected);
+  wire::Frame sub;
+  sub.mutable_subscribe()->set_topic("doomed");
+  sub.mutable_subscribe()->set_group("g");
+  sub.mutable_subscribe()->set_max_unacked(1);
+  ASSERT_OK(consumer->Call(sub).status());
+  ASSERT_EQ(Ctl({"send", "doomed", "owed to g"}, addr).code, 0);
+  CtlRun busy_group = CtlWithErrors({"group", "delete", "g", "doomed"}, addr);
+  EXPECT_EQ(busy_group.code, 1);
+  EXPECT_NE(busy_group.out.find("connected consumer"), std::string::npos) << busy_group.out;
+  CtlRun busy_topic = CtlWithErrors({"topic", "delete", "doomed"}, addr);
+  EXPECT_EQ(busy_topic.code, 1);
+  EXPECT_NE(busy_topic.out.find("connected consumers"), std::string::npos) << busy_topic.out;
+
+  consumer.reset();  // the broker notices the close on its own time
+  CtlRun deleted;
+  ASSERT_TRUE(WaitFor([&] {
+    deleted = Ctl({"group", "delete", "g", "doomed"}, addr);
+    return deleted.code == 0;
+  }));
+  EXPECT_NE(deleted.out.find("deleted group g on topic doomed"), std::string::npos) << deleted.out;
+  EXPECT_EQ(Ctl({"group", "delete", "g", "doomed"}, addr).code, 1);  // gone
+
+  CtlRun half = Ctl({"send", "--half", "--group", "gone", "doomed", "undecided", "--json"}, addr);
+  ASSERT_EQ(half.code, 0);
+  const auto id = static_cast<uint64_t>(Json(half.out).fields().at("id").number_value());
+  CtlRun open = CtlWithErrors({"topic", "delete", "doomed"}, addr);
+  EXPECT_EQ(open.code, 1);
+  EXPECT_NE(open.out.find("open half"), std::string::npos) << open.out;
+  ASSERT_EQ(Ctl({"half", "rollback", std::to_string(id)}, addr).code, 0);
+  CtlRun topic = Ctl({"topic", "delete", "doomed", "--json"}, addr);
+  EXPECT_EQ(topic.code, 0) << topic.out;
+  Json(topic.out);
+  EXPECT_EQ(Ctl({"topics"}, addr).out.find("doomed"), std::string::npos);
+  EXPECT_EQ(Ctl({"topic", "delete", "doomed"}, addr).code, 1);
+}
+
 // A broker with a small frame limit answers listings in pages of a few
 // entries; txmsgctl reads every page, prints them as one table or one JSON
 // document, and says on stderr that it took several.
