@@ -45,7 +45,7 @@ std::string JsonString(const std::string& json, const std::string& name) {
 }
 
 System::System(std::map<Which, std::vector<std::string>> env,
-               std::optional<chaos::ChaosOptions> chaos)
+               std::optional<chaos::ChaosOptions> chaos, std::map<Which, std::string> wrappers)
     : env_(std::move(env)) {
   broker_ = std::make_unique<testing::BrokerProcess>(
       dir_.File("broker"),
@@ -53,8 +53,10 @@ System::System(std::map<Which, std::vector<std::string>> env,
                                "--check_interval=" + Millis(kTestTxTimeout),
                                "--ack_timeout=" + Millis(kTestAckTimeout),
                                "--redelivery_backoff=" + Millis(kTestRedeliveryBackoff),
+                               "--hello_timeout=" + Millis(kTestHelloTimeout),
                                absl::StrCat("--segment_size=", kTestSegmentBytes)});
   broker_->set_env(env_[kBroker]);
+  broker_->set_wrapper(wrappers[kBroker]);
   std::string seed;
   for (const auto& [p, n] : kInitialStock)
     absl::StrAppend(&seed, seed.empty() ? "" : ",", p, ":", n);
@@ -79,6 +81,8 @@ System::System(std::map<Which, std::vector<std::string>> env,
       std::vector<std::string>{TXMSG_STOCK_BIN, "--broker=" + services_broker,
                                "--db=" + dir_.File("stock.db"), "--seed_stock=" + seed},
       env_[kStock]);
+  order_->set_wrapper(wrappers[kOrder]);
+  stock_->set_wrapper(wrappers[kStock]);
   started_ = started_ && stock_->Start() && order_->Start();
 }
 
@@ -168,8 +172,9 @@ std::vector<std::string> FaultSuite::Run(const std::string& name,
                                          int orders,
                                          const std::function<void(System&, Workload&)>& disturb,
                                          std::chrono::milliseconds quiet_timeout,
-                                         std::optional<chaos::ChaosOptions> chaos) {
-  System sys(env, chaos);
+                                         std::optional<chaos::ChaosOptions> chaos,
+                                         std::map<System::Which, std::string> wrappers) {
+  System sys(env, chaos, std::move(wrappers));
   if (!sys.started()) {
     std::printf("  [%s] violation: the system did not start\n", name.c_str());
     return {name + ": the system did not start"};

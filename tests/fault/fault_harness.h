@@ -37,6 +37,8 @@ extern const std::map<int64_t, int64_t> kInitialStock;
 inline constexpr std::chrono::milliseconds kTestTxTimeout{300};  // also the check interval
 inline constexpr std::chrono::milliseconds kTestAckTimeout{1000};
 inline constexpr std::chrono::milliseconds kTestRedeliveryBackoff{100};
+// A connection that says nothing is closed after this (idle floods).
+inline constexpr std::chrono::milliseconds kTestHelloTimeout{2000};
 // Small segments, so a run rolls, carries forward and deletes segments.
 inline constexpr int kTestSegmentBytes = 64 * 1024;
 // How long a run waits for the system to go quiet before checking.
@@ -62,8 +64,11 @@ class System {
   static constexpr const char* kNames[] = {"broker", "order-service", "stock-service"};
 
   // With `chaos`, the services reach the broker through a chaos proxy.
+  // `wrappers` run a process through a shell line (ListeningProcess::
+  // set_wrapper: "ulimit -n 256 && exec \"$@\"").
   explicit System(std::map<Which, std::vector<std::string>> env = {},
-                  std::optional<chaos::ChaosOptions> chaos = std::nullopt);
+                  std::optional<chaos::ChaosOptions> chaos = std::nullopt,
+                  std::map<Which, std::string> wrappers = {});
 
   bool started() const { return started_; }
   int startup_crashes() const { return startup_crashes_; }
@@ -72,6 +77,8 @@ class System {
   uint16_t stock_port() const { return stock_->port(); }
   std::string broker() const { return broker_->address(); }
   std::string broker_dir() const { return dir_.File("broker"); }
+  // A file in the system's own temp dir.
+  std::string File(const std::string& name) const { return dir_.File(name); }
 
   pid_t pid(Which w) const;
   bool Exited(Which w);
@@ -135,7 +142,8 @@ class FaultSuite {
                                std::map<System::Which, std::vector<std::string>> env, int orders,
                                const std::function<void(System&, Workload&)>& disturb,
                                std::chrono::milliseconds quiet_timeout = kDefaultQuietTimeout,
-                               std::optional<chaos::ChaosOptions> chaos = std::nullopt);
+                               std::optional<chaos::ChaosOptions> chaos = std::nullopt,
+                               std::map<System::Which, std::string> wrappers = {});
 
   // Restarts any process of `watch` that exits while the workload runs.
   void RestartWhenDead(System& sys, Workload& load, std::vector<System::Which> watch);
@@ -174,7 +182,8 @@ std::vector<std::string> Env(const std::string& crash_at, const std::string& mut
 std::string LastSegment(const std::string& dir);
 
 // TXMSG_FAULT_ONLY=name[,name...] runs only those scenarios (crash-points,
-// random-kills, pauses, bad-input, network, storage, mutations): for
+// random-kills, pauses, bad-input, network, storage, descriptors, idle-flood,
+// db-full, poison, mutations): for
 // replaying one failure with its seed.
 bool Selected(const std::string& scenario);
 

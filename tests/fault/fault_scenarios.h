@@ -31,6 +31,21 @@ Violations Network(FaultSuite& suite, std::mt19937_64& rng);
 // The broker's storage: power cuts, torn tails, failing fsync, a full disk
 // (fault_storage.cc).
 Violations Storage(FaultSuite& suite, std::mt19937_64& rng);
+// The broker and one service with a low descriptor limit under a flood of
+// silent connections: no exit, no spinning, a bounded log, and orders go on
+// (fault_floods.cc).
+Violations Descriptors(FaultSuite& suite, std::mt19937_64& rng);
+// Silent connections (no Hello, no HTTP request) from several addresses
+// against the broker and both services: operators and restarted services
+// still get in (fault_floods.cc).
+Violations IdleFlood(FaultSuite& suite, std::mt19937_64& rng);
+// A full disk under each service's database in turn: orders settle,
+// nothing is dead-lettered, /healthz says unhealthy meanwhile
+// (fault_services.cc).
+Violations DbFull(FaultSuite& suite, std::mt19937_64& rng);
+// Poison events on the services' topics: dead-lettered and counted, no
+// service dies (fault_services.cc).
+Violations Poison(FaultSuite& suite, std::mt19937_64& rng);
 
 struct Scenario {
   const char* name;  // as TXMSG_FAULT_ONLY takes it
@@ -40,6 +55,8 @@ struct Scenario {
 inline constexpr Scenario kScenarios[] = {
     {"crash-points", CrashPoints}, {"random-kills", RandomKills}, {"pauses", Pauses},
     {"bad-input", BadInput},       {"network", Network},          {"storage", Storage},
+    {"descriptors", Descriptors},  {"idle-flood", IdleFlood},     {"db-full", DbFull},
+    {"poison", Poison},
 };
 
 }  // namespace txmsg::fault

@@ -62,6 +62,10 @@ TEST_F(FaultSuiteTest, Pauses) { RunScenario("pauses"); }
 TEST_F(FaultSuiteTest, BadInput) { RunScenario("bad-input"); }
 TEST_F(FaultSuiteTest, Network) { RunScenario("network"); }
 TEST_F(FaultSuiteTest, Storage) { RunScenario("storage"); }
+TEST_F(FaultSuiteTest, Descriptors) { RunScenario("descriptors"); }
+TEST_F(FaultSuiteTest, IdleFlood) { RunScenario("idle-flood"); }
+TEST_F(FaultSuiteTest, DbFull) { RunScenario("db-full"); }
+TEST_F(FaultSuiteTest, Poison) { RunScenario("poison"); }
 
 TEST_F(FaultSuiteTest, MutationsAreCaught) {
   if (!Selected(kMutationsScenario)) GTEST_SKIP() << "mutations is not in TXMSG_FAULT_ONLY";
