@@ -13,6 +13,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "broker/core/broker_core.h"
 #include "broker/core/event_log.h"
@@ -53,6 +54,9 @@ ABSL_FLAG(int32_t, max_groups, 10000,
           "groups clients may create, each (consumer group, topic) pair and each producer group "
           "counting one; more are refused");
 ABSL_FLAG(int64_t, segment_size, 64 << 20, "log segment size, bytes");
+ABSL_FLAG(int64_t, content_cache_bytes, 64 << 20,
+          "memory for the contents of recent messages, so that delivering them does not read "
+          "them back from the log (0 turns it off)");
 ABSL_FLAG(absl::Duration, retention, absl::ZeroDuration(),
           "keep messages acked by every group this long, for groups created later");
 ABSL_FLAG(int32_t, metrics_port, 0, "serve Prometheus text at /metrics on this port (0: off)");
@@ -91,6 +95,7 @@ std::string ValidateFlags() {
   if (absl::GetFlag(FLAGS_max_unacked) < 1) return "--max_unacked must be at least 1";
   if (absl::GetFlag(FLAGS_max_topics) < 1) return "--max_topics must be at least 1";
   if (absl::GetFlag(FLAGS_max_groups) < 1) return "--max_groups must be at least 1";
+  if (absl::GetFlag(FLAGS_content_cache_bytes) < 0) return "--content_cache_bytes must be >= 0";
   if (absl::GetFlag(FLAGS_segment_size) < 4096) return "--segment_size must be at least 4096";
   if (absl::GetFlag(FLAGS_data_dir).empty()) return "--data_dir cannot be empty";
   return "";
@@ -164,6 +169,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "txmsg-broker: %s\n", bad.c_str());
     return 2;
   }
+  // Debian's Abseil is built with mutex deadlock detection on, which walks a
+  // lock graph on every Lock: a debugging aid, several percent of the
+  // broker's CPU under load. Tests of our locking run with it on.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   txmsg::broker::BrokerOptions options;
   options.tx_timeout_ms = Ms(absl::GetFlag(FLAGS_tx_timeout));
@@ -179,6 +188,7 @@ int main(int argc, char** argv) {
   options.max_frame_size = static_cast<uint32_t>(absl::GetFlag(FLAGS_max_frame_size));
   options.max_topics = static_cast<size_t>(absl::GetFlag(FLAGS_max_topics));
   options.max_groups = static_cast<size_t>(absl::GetFlag(FLAGS_max_groups));
+  options.content_cache_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_content_cache_bytes));
 
   txmsg::log::LogOptions log_options;
   log_options.dir = absl::GetFlag(FLAGS_data_dir);

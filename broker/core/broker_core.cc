@@ -73,7 +73,8 @@ BrokerCore::BrokerCore(BrokerOptions options, boost::asio::io_context& io, Clock
       clock_(std::move(clock)),
       start_ms_(clock_()),
       registry_(&options_.delivery),
-      halves_(options_.settled_memory) {}
+      halves_(options_.settled_memory),
+      recent_(options_.content_cache_bytes) {}
 
 BrokerCore::~BrokerCore() {
   stopping_ = true;

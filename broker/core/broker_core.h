@@ -34,6 +34,7 @@
 #include "broker/core/peer.h"
 #include "broker/core/peer_state.h"
 #include "broker/log/log.h"
+#include "broker/state/content_cache.h"
 #include "broker/state/delivery_queue.h"
 #include "broker/state/half_table.h"
 #include "broker/state/record_types.h"
@@ -65,6 +66,8 @@ struct BrokerOptions {
   // Caps on names a client may create (never applied to the log's replay).
   size_t max_topics = 10'000;  // topics
   size_t max_groups = 10'000;  // (consumer group, topic) pairs plus producer groups
+  // Contents of recent messages kept in memory for their delivery (0: off).
+  size_t content_cache_bytes = 64u << 20;
 };
 
 class BrokerCore {
@@ -177,6 +180,8 @@ class BrokerCore {
   // Drops a message that nobody needs any more (rolled back, or committed
   // and acked by every group with retention over), remembering its outcome.
   void MaybeForget(uint64_t id);
+  // Drops a message from the table and its content from the cache.
+  void Forget(uint64_t id);
 
   // ---- caps on new names (limits.cc) ----
   // OK if the request may use these names: each one exists already or fits
@@ -284,6 +289,7 @@ class BrokerCore {
 
   TopicRegistry registry_;   // names, topics, groups, producers
   HalfMessageTable halves_;  // every live message and the settled ids
+  ContentCache recent_;      // contents delivered without reading the log
   absl::flat_hash_map<uint64_t, std::unique_ptr<PeerState>> peers_;
   uint64_t next_correlation_ = 1;
   uint64_t carrying_ = 0;  // carry-forward appends in flight

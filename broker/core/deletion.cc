@@ -102,7 +102,7 @@ void BrokerCore::HandleDeleteGroup(PeerState& ps, uint64_t corr, const wire::Del
     if (m == nullptr || m->state() != wire::HALF_COMMITTED) continue;
     if (m->unacked_groups > 0) --m->unacked_groups;
     if (m->unacked_groups == 0 && options_.retention_ms == 0) {
-      halves_.Forget(id);
+      Forget(id);
       forgotten.push_back(id);
     }
   }

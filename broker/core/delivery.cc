@@ -103,18 +103,23 @@ void BrokerCore::Pump(GroupTopic& gt) {
       gt.queue.Ack(d->id);
       continue;
     }
-    absl::StatusOr<wire::MessageContent> content = ReadContent(*m);
-    if (!content.ok()) {
-      LogEvent("error: cannot read message ", d->id,
-               " for delivery: ", content.status().ToString());
-      ApplyFailures(gt, {{d->id, *gt.queue.Nack(d->id, options_.delivery.backoff_max_ms, now)}});
-      continue;
-    }
     wire::Frame frame;
     wire::Deliver& del = *frame.mutable_deliver();
+    if (const wire::MessageContent* cached = recent_.Find(d->id)) {
+      *del.mutable_content() = *cached;
+    } else {
+      absl::StatusOr<wire::MessageContent> content = ReadContent(*m);
+      if (!content.ok()) {
+        LogEvent("error: cannot read message ", d->id,
+                 " for delivery: ", content.status().ToString());
+        ApplyFailures(gt,
+                      {{d->id, *gt.queue.Nack(d->id, options_.delivery.backoff_max_ms, now)}});
+        continue;
+      }
+      *del.mutable_content() = std::move(*content);
+    }
     del.set_message_id(d->id);
     del.set_group(registry_.Name(gt.group));
-    *del.mutable_content() = std::move(*content);
     del.set_attempt(d->attempt);
     del.set_commit_time_ms(m->commit_time_ms());
     ++sub->in_flight;
@@ -231,11 +236,16 @@ void BrokerCore::HandleNack(PeerState& ps, const wire::Frame& f) {
 void BrokerCore::MaybeForget(uint64_t id) {
   const MessageEntry* m = halves_.Find(id);
   if (m == nullptr) return;
-  if (m->state() == wire::HALF_ROLLED_BACK) return halves_.Forget(id);
+  if (m->state() == wire::HALF_ROLLED_BACK) return Forget(id);
   if (m->state() != wire::HALF_COMMITTED || m->unacked_groups > 0) return;
   if (registry_.topic(m->topic).groups.empty()) return;  // kept for the first group
   if (options_.retention_ms > 0) return;                 // SweepRetention decides
+  Forget(id);
+}
+
+void BrokerCore::Forget(uint64_t id) {
   halves_.Forget(id);
+  recent_.Erase(id);
 }
 
 }  // namespace txmsg::broker

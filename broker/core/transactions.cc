@@ -72,7 +72,9 @@ void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
   draft->topic = registry_.AddTopic(stored.content().topic());
   draft->producer_group = registry_.AddProducerGroup(group);
   ++registry_.topic(draft->topic).storing;  // the topic cannot be deleted meanwhile
-  const bool queued = Append(RecordType::kHalf, stored, [this, peer_id, corr, draft](auto pos) {
+  auto content = std::make_shared<wire::MessageContent>();
+  const bool queued = Append(RecordType::kHalf, stored, [this, peer_id, corr, draft,
+                                                          content](auto pos) {
     --registry_.topic(draft->topic).storing;
     if (!pos.ok()) {
       return ReplyTo(peer_id, ErrorFrame(corr, wire::ERROR_UNAVAILABLE,
@@ -82,6 +84,7 @@ void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
     draft->body_pos = *pos;
     const uint64_t first_check = draft->store_time_ms + options_.tx_timeout_ms;
     halves_.AddHalf(*pos, std::move(*draft), first_check);
+    recent_.Put(*pos, content);
     ++metrics_.halves_stored;
     wire::Frame ok;
     ok.set_correlation_id(corr);
@@ -90,8 +93,12 @@ void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
   });
   if (!queued) {
     --registry_.topic(draft->topic).storing;
-    SendError(ps, corr, wire::ERROR_UNAVAILABLE, "the broker cannot store messages right now");
+    return SendError(ps, corr, wire::ERROR_UNAVAILABLE,
+                     "the broker cannot store messages right now");
   }
+  // Append has serialized the record: the content moves to the cache that
+  // the delivery after the commit reads (the callback runs later, on this thread).
+  content->Swap(stored.mutable_content());
 }
 
 void BrokerCore::HandleSend(PeerState& ps, wire::Frame& f) {
@@ -109,7 +116,9 @@ void BrokerCore::HandleSend(PeerState& ps, wire::Frame& f) {
   draft->store_time_ms = stored.store_time_ms();
   draft->topic = registry_.AddTopic(stored.content().topic());
   ++registry_.topic(draft->topic).storing;  // the topic cannot be deleted meanwhile
-  const bool queued = Append(RecordType::kPlain, stored, [this, peer_id, corr, draft](auto pos) {
+  auto content = std::make_shared<wire::MessageContent>();
+  const bool queued = Append(RecordType::kPlain, stored, [this, peer_id, corr, draft,
+                                                          content](auto pos) {
     --registry_.topic(draft->topic).storing;
     if (!pos.ok()) {
       return ReplyTo(peer_id, ErrorFrame(corr, wire::ERROR_UNAVAILABLE,
@@ -117,6 +126,7 @@ void BrokerCore::HandleSend(PeerState& ps, wire::Frame& f) {
     }
     draft->body_pos = *pos;
     halves_.AddPlain(*pos, std::move(*draft), clock_());
+    recent_.Put(*pos, content);
     ++metrics_.plain_stored;
     QueueForGroups(*pos);
     wire::Frame ok;
@@ -126,8 +136,10 @@ void BrokerCore::HandleSend(PeerState& ps, wire::Frame& f) {
   });
   if (!queued) {
     --registry_.topic(draft->topic).storing;
-    SendError(ps, corr, wire::ERROR_UNAVAILABLE, "the broker cannot store messages right now");
+    return SendError(ps, corr, wire::ERROR_UNAVAILABLE,
+                     "the broker cannot store messages right now");
   }
+  content->Swap(stored.mutable_content());  // as in HandleSendHalf
 }
 
 void BrokerCore::HandleEndTx(PeerState& ps, uint64_t corr, uint64_t id, const std::string& tx_id,

@@ -154,7 +154,7 @@ void BrokerCore::SweepRetention(uint64_t now) {
       const bool expired =
           m.unacked_groups == 0 && has_groups && m.commit_time_ms() + options_.retention_ms <= now;
       if (!expired) break;
-      halves_.Forget(*id);
+      Forget(*id);
       forgotten.push_back(*id);
     }
     AppendForget(forgotten);

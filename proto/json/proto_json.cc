@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "proto/json/flat_request.h"
 #include "proto/json/json_writer.h"
 
 namespace txmsg::json {
@@ -229,6 +230,7 @@ std::string Object(std::initializer_list<std::pair<const char*, std::string>> fi
 }
 
 absl::Status ParseRequest(const std::string& text, pb::Message* out) {
+  if (internal::ParseFlatRequest(text, out)) return absl::OkStatus();
   pb::Value doc;
   if (absl::Status s = ToAbsl(pb::util::JsonStringToMessage(text, &doc)); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("not valid JSON: ", s.message()));

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "gtest/gtest.h"
+#include "proto/json/flat_request.h"
 #include "proto/json/json_writer.h"
 #include "txmsg/http_api.pb.h"
 
@@ -101,6 +102,53 @@ TEST(ProtoJsonTest, ParseRequestKeepsLargeIntegersExact) {
   api::SubmitOrderRequest req;
   ASSERT_TRUE(ParseRequest("{\"productId\": 9007199254740993, \"payCount\": 1}", &req).ok());
   EXPECT_EQ(req.product_id(), 9007199254740993);
+}
+
+// The fast path (flat_request.h) takes a body only where protobuf's own
+// strict parser gives the same message; everything else goes the general way.
+TEST(ProtoJsonTest, FastPathAgreesWithProtobufOrDeclines) {
+  const std::vector<std::pair<std::string, bool>> bodies = {  // body, fast path takes it
+      {R"({"productId": 7, "payCount": 2})", true},
+      {R"({"product_id":7,"pay_count":2})", true},
+      {" \t\r\n{ \"payCount\" : -3 , \"productId\" : 0 } \n", true},
+      {R"({"productId": 9223372036854775807, "payCount": 2147483647})", true},
+      {R"({"productId": -9223372036854775808, "payCount": -2147483648})", true},
+      {R"({"productId": 9223372036854775808, "payCount": 1})", false},  // out of range
+      {R"({"productId": 7, "payCount": 2147483648})", false},
+      {R"({"productId": 7.0, "payCount": 2})", false},
+      {R"({"productId": 7e0, "payCount": 2})", false},
+      {R"({"productId": 07, "payCount": 2})", false},
+      {R"({"productId": "7", "payCount": 2})", false},
+      {R"({"productId": 7, "payCount": 2, "productId": 8})", false},  // duplicate
+      {R"({"productId": 7})", false},                                 // missing
+      {R"({"productId": 7, "payCount": null})", false},
+      {R"({"productId": 7, "payCount": 2, "x": 1})", false},
+      {R"({"productId": 7, "payCount": 2,})", false},
+      {R"({"productId": 7, "payCount": 2} x)", false},
+      {R"({"productId": 7 "payCount": 2})", false},
+      {R"({"productId": [7], "payCount": 2})", false},
+      {R"({"productId": {}, "payCount": 2})", false},
+      {R"({"product\u0049d": 7, "payCount": 2})", false},
+      {"{\"productId\": 7, \"payCount\": 2", false},
+      {"", false},
+  };
+  for (const auto& [body, fast] : bodies) {
+    api::SubmitOrderRequest via_fast;
+    const bool took = internal::ParseFlatRequest(body, &via_fast);
+    EXPECT_EQ(took, fast) << body;
+    if (!took) {
+      EXPECT_EQ(via_fast.ByteSizeLong(), 0u) << body;  // left cleared
+      continue;
+    }
+    api::SubmitOrderRequest via_protobuf;
+    pb::util::JsonParseOptions strict;
+    ASSERT_TRUE(pb::util::JsonStringToMessage(body, &via_protobuf, strict).ok()) << body;
+    EXPECT_EQ(via_fast.SerializeAsString(), via_protobuf.SerializeAsString()) << body;
+  }
+  // Through ParseRequest, the declined ones keep their precise errors.
+  api::SubmitOrderRequest req;
+  EXPECT_NE(ParseRequest(R"({"productId": 7})", &req).message().find("missing required field"),
+            absl::string_view::npos);
 }
 
 TEST(JsonWriterTest, PrettyOutputNestsWithOneSpacePerLevel) {
