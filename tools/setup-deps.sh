@@ -12,6 +12,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev
   libbenchmark-dev
+  libssl-dev openssl
   curl
   file dpkg-dev
 )

@@ -16,6 +16,9 @@
 
 ABSL_FLAG(std::string, broker, "127.0.0.1:9876",
           "broker address HOST:PORT (e2e: only to find the broker's process for its CPU time)");
+ABSL_FLAG(std::string, tls_ca, "", "broker: connect with TLS, trusting this PEM CA file");
+ABSL_FLAG(std::string, tls_cert, "", "broker: mutual TLS, this client's PEM certificate");
+ABSL_FLAG(std::string, tls_key, "", "broker: mutual TLS, the PEM private key of --tls_cert");
 ABSL_FLAG(int64_t, messages, 100000, "messages to send");
 ABSL_FLAG(int32_t, producers, 2, "producer connections");
 ABSL_FLAG(int32_t, consumers, 2, "consumer connections (0: only produce and commit)");
@@ -79,6 +82,7 @@ int RunE2e() {
 int RunBroker() {
   txmsg::bench::BrokerBenchOptions o;
   o.broker = absl::GetFlag(FLAGS_broker);
+  o.tls = {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)};
   o.messages = static_cast<uint64_t>(absl::GetFlag(FLAGS_messages));
   o.producers = absl::GetFlag(FLAGS_producers);
   o.consumers = absl::GetFlag(FLAGS_consumers);
