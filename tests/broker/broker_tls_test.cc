@@ -28,17 +28,17 @@ using ::txmsg::testing::Http;
 using ::txmsg::testing::Subprocess;
 using ::txmsg::testing::TlsMaterial;
 
-struct Run {
+struct CmdResult {
   int code;
   std::string out;  // stdout and stderr
 };
 
 // Runs a command line (its words single-quoted) with stderr into the output.
-Run Sh(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = 15s) {
+CmdResult Sh(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = 15s) {
   std::string cmd;
   for (const std::string& a : argv) cmd += "'" + a + "' ";
   Subprocess p({"/bin/sh", "-c", cmd + "2>&1"});
-  Run r;
+  CmdResult r;
   r.out = p.ReadAll(timeout);
   const int status = p.Wait();
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -90,7 +90,7 @@ class BrokerTlsTest : public BrokerProcessTest {
     }
     return s;
   }
-  Run Ctl(std::vector<std::string> args) {
+  CmdResult Ctl(std::vector<std::string> args) {
     args.insert(args.begin(), {TXMSGCTL_BIN, "--broker=" + broker_->address(), "--timeout=3s"});
     return Sh(args);
   }
@@ -118,8 +118,10 @@ TEST_F(BrokerTlsTest, TransactionsCheckBacksAndDeliveriesWorkOverTls) {
   EXPECT_TRUE(inbox.WaitFor("checked-back"));
   EXPECT_GE(checks.load(), 1);
   // A large message spans many TLS records.
+  Message big_message = Msg("big");
   const std::string big(1 << 20, 'x');
-  ASSERT_OK(producer.Send(Msg(big)));
+  big_message.body = big;
+  ASSERT_OK(producer.Send(big_message));
   EXPECT_TRUE(inbox.WaitFor(big));
 
   // The certificate names localhost too: dialling by name verifies.
@@ -143,7 +145,7 @@ TEST_F(BrokerTlsTest, ClientRefusesAnExpiredBrokerCertificate) {
   const absl::Status s = TryProducer(TlsClient(pki_.ca));
   EXPECT_FALSE(s.ok());
   EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("expired"));
-  const Run r = Ctl({"--tls_ca=" + pki_.ca, "stats"});
+  const CmdResult r = Ctl({"--tls_ca=" + pki_.ca, "stats"});
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_THAT(r.out, ::testing::HasSubstr("expired"));
 }
@@ -165,7 +167,7 @@ TEST_F(BrokerTlsTest, PlaintextClientIsRefusedAndTheBrokerKeepsServing) {
     sock.connect({boost::asio::ip::make_address("127.0.0.1"), broker_->port()});
     boost::asio::write(sock, boost::asio::buffer(std::string("GET / HTTP/1.0\r\n\r\n")));
   }
-  const Run r = Ctl({"stats"});  // txmsgctl without --tls_ca
+  const CmdResult r = Ctl({"stats"});  // txmsgctl without --tls_ca
   EXPECT_EQ(r.code, 2) << r.out;
   ASSERT_OK(TryProducer(TlsClient(pki_.ca)));
   EXPECT_FALSE(broker_->exited());
@@ -178,7 +180,7 @@ TEST_F(BrokerTlsTest, TlsClientToAPlaintextBrokerFailsCleanly) {
   std::chrono::milliseconds took{};
   EXPECT_FALSE(TryProducer(TlsClient(pki_.ca), &took).ok());
   EXPECT_LT(took, 5s);
-  const Run r = Ctl({"--tls_ca=" + pki_.ca, "stats"});
+  const CmdResult r = Ctl({"--tls_ca=" + pki_.ca, "stats"});
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_THAT(r.out, ::testing::HasSubstr("TLS"));
 }
@@ -202,7 +204,7 @@ TEST_F(BrokerTlsTest, MutualTlsNeedsAClientCertificateFromTheClientCa) {
   EXPECT_FALSE(TryProducer(TlsClient(pki_.ca), &took).ok()) << "no client certificate";
   EXPECT_LT(took, 5s);
   EXPECT_FALSE(TryProducer(TlsClient(pki_.ca, &pki_.other_client)).ok()) << "another CA's";
-  const Run refused = Ctl({"--tls_ca=" + pki_.ca, "stats"});
+  const CmdResult refused = Ctl({"--tls_ca=" + pki_.ca, "stats"});
   EXPECT_EQ(refused.code, 2) << refused.out;
 
   ASSERT_OK(TryProducer(TlsClient(pki_.ca, &pki_.client)));
@@ -213,7 +215,7 @@ TEST_F(BrokerTlsTest, MutualTlsNeedsAClientCertificateFromTheClientCa) {
   EXPECT_TRUE(WaitFor([&] {
     return BrokerLog().find("verified certificate for 'san-client.test'") != std::string::npos;
   })) << "no CN: the first DNS name";
-  const Run ok = Ctl({"--tls_ca=" + pki_.ca, "--tls_cert=" + pki_.client.cert,
+  const CmdResult ok = Ctl({"--tls_ca=" + pki_.ca, "--tls_cert=" + pki_.client.cert,
                       "--tls_key=" + pki_.client.key, "stats"});
   EXPECT_EQ(ok.code, 0) << ok.out;
   EXPECT_FALSE(broker_->exited());
@@ -238,7 +240,7 @@ TEST_F(BrokerTlsTest, AWorldReadableMetricsTokenFileIsRefused) {
   const std::string token_file = tmp_.File("metrics.token");
   { std::ofstream(token_file) << "s3cret-token\n"; }
   ASSERT_EQ(::chmod(token_file.c_str(), 0644), 0);
-  const Run r = Sh({TXMSG_BROKER_BIN, "--data_dir=" + tmp_.File("d"), "--port=0",
+  const CmdResult r = Sh({TXMSG_BROKER_BIN, "--data_dir=" + tmp_.File("d"), "--port=0",
                     "--metrics_port=1", "--metrics_token_file=" + token_file});
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_THAT(r.out, ::testing::HasSubstr("chmod 600"));
@@ -247,7 +249,7 @@ TEST_F(BrokerTlsTest, AWorldReadableMetricsTokenFileIsRefused) {
 
 TEST_F(BrokerTlsTest, ANonLoopbackListenerNeedsTlsAndAuthOrInsecure) {
   const std::string data = "--data_dir=" + tmp_.File("d");
-  Run r = Sh({TXMSG_BROKER_BIN, data, "--port=0", "--bind=0.0.0.0"});
+  CmdResult r = Sh({TXMSG_BROKER_BIN, data, "--port=0", "--bind=0.0.0.0"});
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_THAT(r.out, ::testing::HasSubstr("--tls_cert FILE --tls_key FILE and --auth_file FILE"));
   EXPECT_THAT(r.out, ::testing::HasSubstr("--insecure"));
