@@ -32,11 +32,8 @@ void Session::Start() {
     hello_deadline_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (ec || self->hello_seen_ || self->ended_) return;
       if (!self->connected_) {  // still in the TLS handshake: nothing can be said
-        if (self->tls_log_) {
-          self->tls_log_->Log("tls", absl::StrCat("TLS handshake from ", self->remote_,
-                                                  " not done within ",
-                                                  self->limits_.hello_timeout_ms, " ms: closed"));
-        }
+        self->LogTlsFailure(absl::StrCat("TLS handshake from ", self->remote_, " not done within ",
+                                         self->limits_.hello_timeout_ms, " ms: closed"));
         return self->Stop();
       }
       self->Refuse(wire::ERROR_INVALID_REQUEST,
@@ -49,13 +46,18 @@ void Session::Start() {
       [self = shared_from_this()](const boost::system::error_code& ec) { self->OnHandshake(ec); });
 }
 
+void Session::LogTlsFailure(const std::string& line) {
+  uint64_t suppressed = 0;
+  if (!tls_log_ || !tls_log_->Allow("tls", std::chrono::steady_clock::now(), &suppressed)) return;
+  LogEvent(line, suppressed > 0 ? absl::StrCat(" [", suppressed, " more since the last report]")
+                                : "");
+}
+
 void Session::OnHandshake(const boost::system::error_code& ec) {
   if (ended_) return;
   if (ec) {
-    if (tls_log_) {
-      tls_log_->Log("tls", absl::StrCat("TLS handshake from ", remote_,
-                                        " failed: ", base::TlsErrorText(ec, stream_.ssl())));
-    }
+    LogTlsFailure(absl::StrCat("TLS handshake from ", remote_,
+                               " failed: ", base::TlsErrorText(ec, stream_.ssl())));
     return End();
   }
   if (stream_.is_tls()) {

@@ -74,6 +74,8 @@ class Session final : public std::enable_shared_from_this<Session>, public Peer 
  private:
   // The TLS handshake is over (or there is none): the core meets the peer.
   void OnHandshake(const boost::system::error_code& ec);
+  // A failed or stalled handshake, logged at most every few seconds.
+  void LogTlsFailure(const std::string& line);
   void DoRead();
   void OnRead(const boost::system::error_code& ec, size_t n);
   // Sends an error frame and closes after it.
