@@ -4,21 +4,13 @@
 #include "absl/flags/flag.h"
 #include "base/flags.h"
 #include "base/signals.h"
+#include "service/tls_flags.h"
 #include "stock/stock_service.h"
 #include "txmsg/broker_address.h"
 
 ABSL_FLAG(int32_t, port, 8082, "HTTP port (0: pick a free one and print it)");
 ABSL_FLAG(std::string, bind, "127.0.0.1", "HTTP listen address");
 ABSL_FLAG(std::string, broker, "127.0.0.1:9876", "broker address HOST:PORT");
-ABSL_FLAG(std::string, broker_tls_ca, "",
-          "PEM CA file: connect to the broker with TLS, trusting certificates it signed");
-ABSL_FLAG(std::string, broker_tls_cert, "",
-          "mutual TLS to the broker: this service's PEM certificate (with --broker_tls_key)");
-ABSL_FLAG(std::string, broker_tls_key, "", "the PEM private key of --broker_tls_cert");
-ABSL_FLAG(std::string, tls_cert, "", "serve HTTPS with this PEM certificate chain (with --tls_key)");
-ABSL_FLAG(std::string, tls_key, "", "the PEM private key of --tls_cert");
-ABSL_FLAG(bool, insecure, false,
-          "allow plain HTTP on a non-loopback --bind: for those who mean it");
 ABSL_FLAG(std::string, db, "./stock.db", "SQLite database file (created if missing)");
 ABSL_FLAG(std::string, seed_stock, "",
           "products to create at start: PRODUCT:UNITS[,...], e.g. 1:100,2:50 (existing products "
@@ -59,11 +51,8 @@ int main(int argc, char** argv) {
                  std::string(a.status().message()).c_str());
     return 2;
   }
-  o.tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
-           {absl::GetFlag(FLAGS_broker_tls_ca), absl::GetFlag(FLAGS_broker_tls_cert),
-            absl::GetFlag(FLAGS_broker_tls_key)}};
-  if (const std::string bad = txmsg::service::TlsFlagsProblem(o.tls, absl::GetFlag(FLAGS_bind),
-                                                              absl::GetFlag(FLAGS_insecure));
+  if (const std::string bad =
+          txmsg::service::ServiceTlsFromFlags(absl::GetFlag(FLAGS_bind), &o.tls);
       !bad.empty()) {
     std::fprintf(stderr, "stock-service: %s\n", bad.c_str());
     return 2;
