@@ -6,6 +6,7 @@
 #define TXMSG_BASE_LISTEN_H_
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -34,6 +35,39 @@ inline absl::Status Listen(boost::asio::ip::tcp::acceptor& acceptor, const std::
         absl::StrCat("cannot listen on ", bind, ":", port, ": ", ec.message()));
   }
   return absl::OkStatus();
+}
+
+// True when `bind` is a loopback address (127.0.0.0/8, ::1): reachable from
+// this host only. False for anything else, an invalid address included.
+inline bool IsLoopbackBind(const std::string& bind) {
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(bind, ec);
+  return !ec && address.is_loopback();
+}
+
+// One protection a listener on another address needs: whether it is set
+// up, and the flags that set it up (for the message).
+struct BindRequirement {
+  bool met;
+  std::string flags;  // e.g. "--tls_cert FILE --tls_key FILE"
+};
+
+// The safe-default rule of every listener: on a loopback address anything
+// goes; elsewhere every requirement must be met, unless `insecure` (the
+// operator's explicit --insecure). Returns "" when listening is allowed,
+// else the refusal naming `what` listens, where, and the flags to add.
+inline std::string UnsafeBindReason(const std::string& what, const std::string& bind,
+                                    std::initializer_list<BindRequirement> requirements,
+                                    bool insecure) {
+  if (insecure || IsLoopbackBind(bind)) return "";
+  std::string missing;
+  for (const BindRequirement& r : requirements) {
+    if (!r.met) absl::StrAppend(&missing, missing.empty() ? "" : " and ", r.flags);
+  }
+  if (missing.empty()) return "";
+  return absl::StrCat("refusing to serve ", what, " on ", bind,
+                      ", which is not a loopback address, without protection: add ", missing,
+                      " (or --insecure to run unprotected on purpose)");
 }
 
 }  // namespace txmsg::base

@@ -23,6 +23,9 @@
 #include "base/crash_point.h"
 #include "base/fd_limit.h"
 #include "base/flags.h"
+#include "base/listen.h"
+#include "base/secret_file.h"
+#include "base/tls.h"
 
 ABSL_FLAG(std::string, bind, "127.0.0.1", "address to listen on");
 ABSL_FLAG(int32_t, port, 9876, "TCP port for clients (0: pick a free one and print it)");
@@ -60,6 +63,22 @@ ABSL_FLAG(int64_t, content_cache_bytes, 64 << 20,
 ABSL_FLAG(absl::Duration, retention, absl::ZeroDuration(),
           "keep messages acked by every group this long, for groups created later");
 ABSL_FLAG(int32_t, metrics_port, 0, "serve Prometheus text at /metrics on this port (0: off)");
+ABSL_FLAG(std::string, metrics_bind, "127.0.0.1",
+          "address /metrics listens on; any but loopback needs --metrics_token_file");
+ABSL_FLAG(std::string, metrics_token_file, "",
+          "file holding a bearer token: /metrics then answers only requests with "
+          "'Authorization: Bearer <token>' (the file must not be world-readable)");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain: clients must then connect with TLS (with --tls_key)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA file: mutual TLS, every client must present a certificate signed by it (its "
+          "CN, or first DNS name, is the connection's verified name)");
+// Defined here for the bind check; the auth branch implements it.
+ABSL_FLAG(std::string, auth_file, "", "principals file: clients must authenticate (see docs/security.md)");
+ABSL_FLAG(bool, insecure, false,
+          "allow listening on a non-loopback address without TLS and authentication (or "
+          "/metrics without a token): for those who mean it");
 ABSL_FLAG(bool, repair, false,
           "start even if a log segment is corrupt, cutting it at the damage (bytes kept aside)");
 
@@ -68,6 +87,32 @@ namespace {
 using txmsg::broker::LogEvent;
 
 uint64_t Ms(absl::Duration d) { return static_cast<uint64_t>(absl::ToInt64Milliseconds(d)); }
+
+// The safe defaults (docs/security.md): TLS needs its certificate and key
+// together; a listener on a non-loopback address needs TLS and
+// authentication, and /metrics there a token, unless --insecure.
+std::string SecurityFlagsProblem() {
+  const bool tls = !absl::GetFlag(FLAGS_tls_cert).empty();
+  if (tls != !absl::GetFlag(FLAGS_tls_key).empty()) {
+    return "--tls_cert and --tls_key go together: give both or neither";
+  }
+  if (!tls && !absl::GetFlag(FLAGS_tls_client_ca).empty()) {
+    return "--tls_client_ca needs TLS: add --tls_cert FILE --tls_key FILE";
+  }
+  const bool insecure = absl::GetFlag(FLAGS_insecure);
+  std::string problem = txmsg::base::UnsafeBindReason(
+      "broker clients", absl::GetFlag(FLAGS_bind),
+      {{tls, "--tls_cert FILE --tls_key FILE"},
+       {!absl::GetFlag(FLAGS_auth_file).empty(), "--auth_file FILE"}},
+      insecure);
+  if (problem.empty() && absl::GetFlag(FLAGS_metrics_port) > 0) {
+    problem = txmsg::base::UnsafeBindReason(
+        "/metrics", absl::GetFlag(FLAGS_metrics_bind),
+        {{!absl::GetFlag(FLAGS_metrics_token_file).empty(), "--metrics_token_file FILE"}},
+        insecure);
+  }
+  return problem;
+}
 
 // Returns an error message for the first flag out of range, or "".
 std::string ValidateFlags() {
@@ -98,7 +143,7 @@ std::string ValidateFlags() {
   if (absl::GetFlag(FLAGS_content_cache_bytes) < 0) return "--content_cache_bytes must be >= 0";
   if (absl::GetFlag(FLAGS_segment_size) < 4096) return "--segment_size must be at least 4096";
   if (absl::GetFlag(FLAGS_data_dir).empty()) return "--data_dir cannot be empty";
-  return "";
+  return SecurityFlagsProblem();
 }
 
 // Storage faults for the fault suite only, switched on by environment
@@ -196,8 +241,35 @@ int main(int argc, char** argv) {
   log_options.repair = absl::GetFlag(FLAGS_repair);
   log_options.fs = TestStorageFaults();
 
+  // Secrets and certificates are read before anything is opened, so a
+  // typo in a path fails the start at once.
+  std::unique_ptr<boost::asio::ssl::context> tls;
+  if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
+    auto ctx = txmsg::base::MakeServerTlsContext({absl::GetFlag(FLAGS_tls_cert),
+                                                  absl::GetFlag(FLAGS_tls_key),
+                                                  absl::GetFlag(FLAGS_tls_client_ca)});
+    if (!ctx.ok()) {
+      std::fprintf(stderr, "txmsg-broker: TLS: %s\n", std::string(ctx.status().message()).c_str());
+      return 2;
+    }
+    tls = std::move(*ctx);
+  }
+  std::string metrics_token;
+  if (!absl::GetFlag(FLAGS_metrics_token_file).empty()) {
+    auto token = txmsg::base::ReadSecretFile(absl::GetFlag(FLAGS_metrics_token_file));
+    if (!token.ok()) {
+      std::fprintf(stderr, "txmsg-broker: --metrics_token_file: %s\n",
+                   std::string(token.status().message()).c_str());
+      return 2;
+    }
+    metrics_token = std::move(*token);
+  }
+
   boost::asio::io_context io(1);
-  LogEvent("txmsg-broker starting: data_dir=", log_options.dir);
+  LogEvent("txmsg-broker starting: data_dir=", log_options.dir,
+           tls ? (absl::GetFlag(FLAGS_tls_client_ca).empty() ? ", TLS on"
+                                                             : ", TLS on, client certificates required")
+               : "");
   auto core = txmsg::broker::BrokerCore::Open(options, log_options, io);
   if (!core.ok()) {
     LogEvent("cannot open ", log_options.dir, ": ", core.status().ToString());
@@ -220,6 +292,7 @@ int main(int argc, char** argv) {
       static_cast<size_t>(absl::GetFlag(FLAGS_max_connections_per_source));
   server_options.limits.max_frame_size = options.max_frame_size;
   server_options.limits.hello_timeout_ms = Ms(absl::GetFlag(FLAGS_hello_timeout));
+  server_options.tls = tls.get();
   txmsg::broker::Server server(io, **core, server_options);
   if (absl::Status s = server.Start(); !s.ok()) {
     std::fprintf(stderr, "txmsg-broker: %s\n", std::string(s.message()).c_str());
@@ -230,8 +303,9 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_metrics_port) > 0) {
     txmsg::broker::BrokerCore* c = core->get();
     metrics = std::make_unique<txmsg::broker::MetricsServer>(
-        io, server_options.bind, static_cast<uint16_t>(absl::GetFlag(FLAGS_metrics_port)),
-        [c] { return txmsg::broker::RenderPrometheus(c->Metrics()); });
+        io, absl::GetFlag(FLAGS_metrics_bind),
+        static_cast<uint16_t>(absl::GetFlag(FLAGS_metrics_port)),
+        [c] { return txmsg::broker::RenderPrometheus(c->Metrics()); }, std::move(metrics_token));
     if (absl::Status s = metrics->Start(); !s.ok()) {
       std::fprintf(stderr, "txmsg-broker: %s\n", std::string(s.message()).c_str());
       return 1;

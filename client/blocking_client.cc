@@ -7,6 +7,8 @@
 #include <boost/asio/write.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "base/maybe_tls_stream.h"
+#include "base/tls.h"
 #include "client/connection.h"
 #include "proto/frame_codec.h"
 #include "txmsg/broker_address.h"
@@ -18,7 +20,8 @@ using asio::ip::tcp;
 
 struct BlockingClient::Impl {
   asio::io_context io;
-  tcp::socket socket{io};
+  std::unique_ptr<asio::ssl::context> tls;  // null: plain TCP
+  std::unique_ptr<base::MaybeTlsStream> stream;
   proto::FrameDecoder decoder;
   std::string broker;
   std::chrono::milliseconds timeout{0};
@@ -35,7 +38,7 @@ struct BlockingClient::Impl {
     io.run_for(timeout);
     if (ec == asio::error::would_block) {
       boost::system::error_code ignored;
-      socket.cancel(ignored);
+      stream->tcp().cancel(ignored);
       io.restart();
       io.run();  // lets the cancelled operation finish
       return asio::error::timed_out;
@@ -50,18 +53,42 @@ BlockingClient::~BlockingClient() = default;
 absl::StatusOr<std::unique_ptr<BlockingClient>> BlockingClient::Connect(
     const std::string& broker, wire::ClientRole role, const std::string& producer_group,
     std::chrono::milliseconds timeout) {
+  ClientOptions options;
+  options.broker = broker;
+  options.request_timeout = timeout;
+  return Connect(options, role, producer_group);
+}
+
+absl::StatusOr<std::unique_ptr<BlockingClient>> BlockingClient::Connect(
+    const ClientOptions& options, wire::ClientRole role, const std::string& producer_group) {
+  const std::string& broker = options.broker;
+  const std::chrono::milliseconds timeout = options.request_timeout;
   absl::StatusOr<BrokerAddress> address = ParseBrokerAddress(broker);
   if (!address.ok()) return address.status();
   auto impl = std::make_unique<Impl>();
   impl->broker = broker;
   impl->timeout = timeout;
+  if (!options.tls.ca_file.empty()) {
+    auto ctx = base::MakeClientTlsContext(
+        {options.tls.ca_file, options.tls.cert_file, options.tls.key_file});
+    if (!ctx.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("TLS: ", ctx.status().message()));
+    }
+    impl->tls = std::move(*ctx);
+  }
+  impl->stream = std::make_unique<base::MaybeTlsStream>(tcp::socket(impl->io), impl->tls.get());
+  if (impl->tls) {
+    if (absl::Status s = base::ExpectServerName(impl->stream->ssl(), address->host); !s.ok()) {
+      return s;
+    }
+  }
   boost::system::error_code ec;
   tcp::resolver resolver(impl->io);
   auto endpoints = resolver.resolve(address->host, std::to_string(address->port), ec);
   if (!ec) {
     ec = impl->RunWithDeadline([&](boost::system::error_code* out) {
       asio::async_connect(
-          impl->socket, endpoints,
+          impl->stream->tcp(), endpoints,
           [out](const boost::system::error_code& e, const tcp::endpoint&) { *out = e; });
     });
   }
@@ -70,6 +97,19 @@ absl::StatusOr<std::unique_ptr<BlockingClient>> BlockingClient::Connect(
         "cannot connect to the broker at ", broker, ": ",
         ec == asio::error::timed_out ? absl::StrCat("no connection within ", timeout.count(), " ms")
                                      : ec.message()));
+  }
+  if (impl->tls) {
+    ec = impl->RunWithDeadline([&](boost::system::error_code* out) {
+      impl->stream->AsyncHandshake(asio::ssl::stream_base::client,
+                                   [out](const boost::system::error_code& e) { *out = e; });
+    });
+    if (ec) {
+      return absl::UnavailableError(absl::StrCat(
+          "TLS handshake with the broker at ", broker, " failed: ",
+          ec == asio::error::timed_out
+              ? absl::StrCat("not done within ", timeout.count(), " ms")
+              : base::TlsErrorText(ec, impl->stream->ssl())));
+    }
   }
   std::unique_ptr<BlockingClient> client(new BlockingClient(std::move(impl)));
   wire::Frame hello;
@@ -86,8 +126,8 @@ absl::Status BlockingClient::SendOnly(const wire::Frame& frame) {
   std::string bytes;
   if (absl::Status s = proto::AppendFrame(frame, UINT32_MAX, &bytes); !s.ok()) return s;
   const boost::system::error_code ec = impl_->RunWithDeadline([&](boost::system::error_code* out) {
-    asio::async_write(impl_->socket, asio::buffer(bytes),
-                      [out](const boost::system::error_code& e, size_t) { *out = e; });
+    impl_->stream->AsyncWriteAll(asio::buffer(bytes),
+                                 [out](const boost::system::error_code& e, size_t) { *out = e; });
   });
   if (ec) {
     broken_ = true;
@@ -109,11 +149,11 @@ absl::StatusOr<wire::Frame> BlockingClient::ReadFrame() {
     size_t n = 0;
     const boost::system::error_code ec =
         impl_->RunWithDeadline([&](boost::system::error_code* out) {
-          impl_->socket.async_read_some(asio::buffer(buf),
-                                        [out, &n](const boost::system::error_code& e, size_t k) {
-                                          *out = e;
-                                          n = k;
-                                        });
+          impl_->stream->AsyncReadSome(asio::buffer(buf),
+                                       [out, &n](const boost::system::error_code& e, size_t k) {
+                                         *out = e;
+                                         n = k;
+                                       });
         });
     if (ec == asio::error::timed_out) {
       broken_ = true;
@@ -125,7 +165,10 @@ absl::StatusOr<wire::Frame> BlockingClient::ReadFrame() {
       broken_ = true;
       return absl::UnavailableError(
           absl::StrCat("no answer from the broker at ", impl_->broker, ": ",
-                       ec == asio::error::eof ? "connection closed" : ec.message()));
+                       ec == asio::error::eof ? "connection closed"
+                       : impl_->stream->is_tls()
+                           ? base::TlsErrorText(ec, impl_->stream->ssl())
+                           : ec.message()));
     }
     impl_->decoder.Feed(std::string_view(buf, n));
   }

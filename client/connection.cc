@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "base/tls.h"
 
 namespace txmsg::internal {
 
@@ -51,8 +52,8 @@ BrokerConnection::BrokerConnection(ClientOptions options, wire::Hello hello, Han
     : options_(std::move(options)),
       hello_(std::move(hello)),
       handlers_(std::move(handlers)),
-      socket_(io_),
       resolver_(io_),
+      handshake_timer_(io_),
       reconnect_timer_(io_),
       sweep_timer_(io_),
       decoder_(options_.max_frame_size),
@@ -62,7 +63,16 @@ BrokerConnection::BrokerConnection(ClientOptions options, wire::Hello hello, Han
     host_ = address->host;
     port_ = std::to_string(address->port);
   } else {
-    address_error_ = address.status();  // reported by WaitReady; nothing to retry
+    setup_error_ = address.status();  // reported by WaitReady; nothing to retry
+  }
+  if (setup_error_.ok() && !options_.tls.ca_file.empty()) {
+    auto ctx = base::MakeClientTlsContext(
+        {options_.tls.ca_file, options_.tls.cert_file, options_.tls.key_file});
+    if (ctx.ok()) {
+      tls_ = std::move(*ctx);
+    } else {
+      setup_error_ = absl::InvalidArgumentError(absl::StrCat("TLS: ", ctx.status().message()));
+    }
   }
 }
 
@@ -82,7 +92,8 @@ void BrokerConnection::Stop() {
     stopped_ = true;
     FailAll(absl::CancelledError("client stopped"));
     boost::system::error_code ignored;
-    socket_.close(ignored);
+    if (stream_) stream_->tcp().close(ignored);
+    handshake_timer_.cancel();
     reconnect_timer_.cancel();
     sweep_timer_.cancel();
     resolver_.cancel();
@@ -92,13 +103,13 @@ void BrokerConnection::Stop() {
 }
 
 absl::Status BrokerConnection::WaitReady(std::chrono::milliseconds wait) {
-  if (!address_error_.ok()) return address_error_;
+  if (!setup_error_.ok()) return setup_error_;
   absl::MutexLock lock(&ready_mu_);
-  const bool ok =
-      ready_mu_.AwaitWithTimeout(absl::Condition(
-                                     +[](std::atomic<bool>* r) { return r->load(); }, &ready_),
-                                 absl::FromChrono(wait));
-  if (ok) return absl::OkStatus();
+  const bool ok = ready_mu_.AwaitWithTimeout(
+      absl::Condition(
+          +[](BrokerConnection* c) { return c->ready_.load() || c->tls_refused_.load(); }, this),
+      absl::FromChrono(wait));
+  if (ok && ready_.load()) return absl::OkStatus();
   return absl::UnavailableError(absl::StrCat("cannot reach the broker at ", options_.broker,
                                              last_error_.empty() ? "" : ": ", last_error_));
 }
@@ -106,19 +117,54 @@ absl::Status BrokerConnection::WaitReady(std::chrono::milliseconds wait) {
 void BrokerConnection::Post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
 
 void BrokerConnection::Connect() {
-  if (stopped_ || !address_error_.ok()) return;
+  if (stopped_ || !setup_error_.ok()) return;
   const uint64_t gen = ++gen_;
+  stream_ = std::make_shared<base::MaybeTlsStream>(tcp::socket(io_), tls_.get());
+  if (tls_) {
+    if (absl::Status s = base::ExpectServerName(stream_->ssl(), host_); !s.ok()) {
+      return Lost(std::string(s.message()));
+    }
+  }
   resolver_.async_resolve(
       host_, port_,
       [this, gen](const boost::system::error_code& ec, const tcp::resolver::results_type& results) {
         if (stopped_ || gen != gen_) return;
         if (ec) return Lost(absl::StrCat("resolve ", host_, ": ", ec.message()));
-        asio::async_connect(socket_, results,
-                            [this, gen](const boost::system::error_code& ec, const tcp::endpoint&) {
+        asio::async_connect(stream_->tcp(), results,
+                            [this, gen, s = stream_](const boost::system::error_code& ec,
+                                                     const tcp::endpoint&) {
                               if (stopped_ || gen != gen_) return;
                               if (ec) return Lost(absl::StrCat("connect: ", ec.message()));
-                              OnConnected();
+                              Handshake(gen);
                             });
+      });
+}
+
+void BrokerConnection::Handshake(uint64_t gen) {
+  boost::system::error_code ignored;
+  stream_->tcp().set_option(tcp::no_delay(true), ignored);
+  if (!tls_) return OnConnected();
+  handshake_timer_.expires_after(options_.request_timeout);
+  handshake_timer_.async_wait([this, gen](const boost::system::error_code& ec) {
+    if (ec || stopped_ || gen != gen_) return;
+    Lost(absl::StrCat("TLS handshake with ", options_.broker, " not done within ",
+                      options_.request_timeout.count(), " ms"));
+  });
+  stream_->AsyncHandshake(
+      asio::ssl::stream_base::client,
+      [this, gen, s = stream_](const boost::system::error_code& ec) {
+        if (stopped_ || gen != gen_) return;
+        handshake_timer_.cancel();
+        if (ec) {
+          const std::string why = absl::StrCat("TLS handshake with ", options_.broker,
+                                               " failed: ", base::TlsErrorText(ec, s->ssl()));
+          Lost(why);
+          absl::MutexLock lock(&ready_mu_);
+          tls_refused_ = true;  // after Lost() has set last_error_ for WaitReady
+          return;
+        }
+        tls_refused_ = false;
+        OnConnected();
       });
 }
 
@@ -130,8 +176,6 @@ void BrokerConnection::OnConnected() {
   connected_ = true;
   ping_outstanding_ = false;
   last_heard_ms_ = NowMs();
-  boost::system::error_code ignored;
-  socket_.set_option(tcp::no_delay(true), ignored);
   DoRead();
   wire::Frame hello;
   *hello.mutable_hello() = hello_;
@@ -172,7 +216,8 @@ void BrokerConnection::Lost(const std::string& why) {
   }
   connected_ = false;
   boost::system::error_code ignored;
-  socket_.close(ignored);
+  if (stream_) stream_->tcp().close(ignored);
+  handshake_timer_.cancel();
   pending_.clear();
   decoder_.Reset();
   ++gen_;  // callbacks of this connection are stale from now on
@@ -192,10 +237,11 @@ void BrokerConnection::FailAll(const absl::Status& status) {
 }
 
 void BrokerConnection::DoRead() {
-  socket_.async_read_some(
-      asio::buffer(read_buf_), [this, gen = gen_](const boost::system::error_code& ec, size_t n) {
+  stream_->AsyncReadSome(
+      asio::buffer(read_buf_),
+      [this, gen = gen_, s = stream_](const boost::system::error_code& ec, size_t n) {
         if (stopped_ || gen != gen_) return;
-        if (ec) return Lost(ec == asio::error::eof ? "broker closed the connection" : ec.message());
+        if (ec) return ReadFailed(ec, s->ssl());
         last_heard_ms_ = NowMs();
         decoder_.Feed(std::string_view(read_buf_.data(), n));
         while (true) {
@@ -208,6 +254,19 @@ void BrokerConnection::DoRead() {
         }
         DoRead();
       });
+}
+
+void BrokerConnection::ReadFailed(const boost::system::error_code& ec, SSL* ssl) {
+  if (ec == asio::error::eof) return Lost("broker closed the connection");
+  if (!ssl || ec.category() != asio::error::get_ssl_category()) return Lost(ec.message());
+  // With TLS 1.3 the broker judges our certificate after our handshake is
+  // done: its refusal arrives as the first read's error.
+  const bool was_ready = ready_.load();
+  Lost(absl::StrCat("TLS with ", options_.broker, " failed: ", base::TlsErrorText(ec, ssl)));
+  if (!was_ready) {
+    absl::MutexLock lock(&ready_mu_);
+    tls_refused_ = true;
+  }
 }
 
 void BrokerConnection::Dispatch(wire::Frame frame) {
@@ -271,8 +330,8 @@ void BrokerConnection::Write(const wire::Frame& frame) {
 void BrokerConnection::DoWrite() {
   if (pending_.empty() || !connected_) return;
   writing_.swap(pending_);
-  asio::async_write(socket_, asio::buffer(writing_),
-                    [this, gen = gen_](const boost::system::error_code& ec, size_t) {
+  stream_->AsyncWriteAll(asio::buffer(writing_),
+                    [this, gen = gen_, s = stream_](const boost::system::error_code& ec, size_t) {
                       writing_.clear();
                       if (stopped_) return;
                       if (gen != gen_) return DoWrite();  // a new connection may be waiting

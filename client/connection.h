@@ -1,7 +1,9 @@
 // A client's connection to the broker: connects (and reconnects with
 // backoff), says Hello, matches answers to requests by correlation id, times
 // requests out, and hands broker-initiated frames (CheckTx, Deliver) to its
-// owner. Runs its own network thread; every public method is thread-safe.
+// owner. Speaks TLS when ClientOptions::tls asks for it (a new TLS stream
+// per connection, the handshake within request_timeout). Runs its own
+// network thread; every public method is thread-safe.
 #ifndef TXMSG_CLIENT_CONNECTION_H_
 #define TXMSG_CLIENT_CONNECTION_H_
 
@@ -9,16 +11,19 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "base/maybe_tls_stream.h"
 #include "proto/frame_codec.h"
 #include "txmsg/broker.pb.h"
 #include "txmsg/types.h"
@@ -47,7 +52,8 @@ class BrokerConnection {
   void Start();
   // Fails outstanding requests with CANCELLED, closes, joins the thread.
   void Stop();
-  // Waits until connected (or `wait` passes).
+  // Waits until connected (or `wait` passes, or a TLS handshake fails:
+  // a certificate problem does not go away by waiting).
   absl::Status WaitReady(std::chrono::milliseconds wait);
   bool ready() const { return ready_.load(); }
   // Ready, and the broker has answered since the last request that timed
@@ -73,9 +79,12 @@ class BrokerConnection {
   };
 
   void Connect();
+  // TCP is up: run the TLS handshake (if any) under its deadline.
+  void Handshake(uint64_t gen);
   void OnConnected();
   void Lost(const std::string& why);
   void DoRead();
+  void ReadFailed(const boost::system::error_code& ec, SSL* ssl);
   void Dispatch(wire::Frame frame);
   void Write(const wire::Frame& frame);
   void DoWrite();
@@ -88,11 +97,17 @@ class BrokerConnection {
   const Handlers handlers_;
   std::string host_;
   std::string port_;
-  absl::Status address_error_;  // options_.broker is not HOST:PORT
+  // options_.broker is not HOST:PORT, or the TLS files cannot be used:
+  // nothing to retry.
+  absl::Status setup_error_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;  // null: plain TCP
 
   boost::asio::io_context io_;
-  boost::asio::ip::tcp::socket socket_;
+  // The current connection's stream, new for each attempt; its handlers
+  // hold it alive until they have run.
+  std::shared_ptr<base::MaybeTlsStream> stream_;
   boost::asio::ip::tcp::resolver resolver_;
+  boost::asio::steady_timer handshake_timer_;
   boost::asio::steady_timer reconnect_timer_;
   boost::asio::steady_timer sweep_timer_;
   std::thread thread_;
@@ -116,6 +131,7 @@ class BrokerConnection {
   std::atomic<int64_t> last_heard_ms_{0};
   std::atomic<int64_t> last_timeout_ms_{0};
   std::atomic<bool> ready_{false};
+  std::atomic<bool> tls_refused_{false};  // the last handshake failed (WaitReady gives up)
   std::atomic<uint64_t> epoch_{0};
   absl::Mutex ready_mu_;
 };

@@ -4,6 +4,7 @@
 #include "absl/flags/flag.h"
 #include "base/flags.h"
 #include "base/signals.h"
+#include "service/tls_flags.h"
 #include "order/order_service.h"
 #include "txmsg/broker_address.h"
 
@@ -39,8 +40,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   txmsg::service::RaiseFdLimitOrWarn("order-service");
-  txmsg::base::BlockStopSignals();
   txmsg::order::OrderServiceOptions o;
+  if (const std::string bad =
+          txmsg::service::ServiceTlsFromFlags(absl::GetFlag(FLAGS_bind), &o.tls);
+      !bad.empty()) {
+    std::fprintf(stderr, "order-service: %s\n", bad.c_str());
+    return 2;
+  }
+  txmsg::base::BlockStopSignals();
   o.port = static_cast<uint16_t>(port);
   o.bind = absl::GetFlag(FLAGS_bind);
   o.broker = absl::GetFlag(FLAGS_broker);

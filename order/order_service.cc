@@ -43,6 +43,7 @@ absl::Status OrderService::Start() {
 
   ClientOptions client;
   client.broker = options_.broker;
+  client.tls = options_.tls.broker;
   client.client_id = absl::StrCat("order-service:", options_.port);
   producer_ = std::make_unique<TransactionProducer>(
       client, contract::kOrderProducerGroup,
@@ -76,6 +77,7 @@ absl::Status OrderService::Start() {
                [this](const http::Request&, http::Responder done) { Health(std::move(done)); });
   http_->Route("GET", "/metrics",
                [this](const http::Request&, http::Responder done) { Metrics(std::move(done)); });
+  if (absl::Status s = service::MaybeEnableHttps(options_.tls, *http_); !s.ok()) return s;
   return http_->Start();
 }
 

@@ -30,6 +30,7 @@ struct OrderServiceOptions {
   std::string bind = "127.0.0.1";
   uint16_t port = 8081;
   std::string broker = "127.0.0.1:9876";
+  service::ServiceTls tls;  // HTTPS and TLS to the broker
   std::string db = "./order.db";
   int32_t max_pay_count = 10'000;
   size_t max_body_bytes = 16 * 1024;

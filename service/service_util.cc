@@ -7,9 +7,29 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "base/fd_limit.h"
+#include "base/listen.h"
 #include "proto/json/proto_json.h"
 
 namespace txmsg::service {
+
+std::string TlsFlagsProblem(const ServiceTls& tls, const std::string& bind, bool insecure) {
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return "--tls_cert and --tls_key go together: give both or neither";
+  }
+  if (tls.broker.cert_file.empty() != tls.broker.key_file.empty()) {
+    return "--broker_tls_cert and --broker_tls_key go together: give both or neither";
+  }
+  if (tls.broker.ca_file.empty() && !tls.broker.cert_file.empty()) {
+    return "--broker_tls_cert needs --broker_tls_ca (the CA of the broker's certificate)";
+  }
+  return base::UnsafeBindReason("HTTP", bind, {{!tls.cert_file.empty(), "--tls_cert FILE --tls_key FILE"}},
+                                insecure);
+}
+
+absl::Status MaybeEnableHttps(const ServiceTls& tls, http::Server& server) {
+  if (tls.cert_file.empty()) return absl::OkStatus();
+  return server.EnableTls(tls.cert_file, tls.key_file);
+}
 
 std::string NewUuid() {
   static absl::Mutex mu;

@@ -5,8 +5,24 @@
 #include <string>
 
 #include "service/http/http_server.h"
+#include "txmsg/types.h"
 
 namespace txmsg::service {
+
+// A service's transport security (docs/security.md).
+struct ServiceTls {
+  std::string cert_file;  // HTTPS for the service's own API (with key_file)
+  std::string key_file;
+  TlsOptions broker;  // TLS to the broker (off without a CA file)
+};
+
+// "" when the flags fit together and the HTTP listener may bind `bind`
+// (a loopback address, or HTTPS, or `insecure`); else what is wrong, naming
+// the flags.
+std::string TlsFlagsProblem(const ServiceTls& tls, const std::string& bind, bool insecure);
+
+// Starts HTTPS on `server` when `tls` names a certificate.
+[[nodiscard]] absl::Status MaybeEnableHttps(const ServiceTls& tls, http::Server& server);
 
 // A random (version 4) UUID. Thread-safe.
 std::string NewUuid();

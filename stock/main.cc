@@ -4,6 +4,7 @@
 #include "absl/flags/flag.h"
 #include "base/flags.h"
 #include "base/signals.h"
+#include "service/tls_flags.h"
 #include "stock/stock_service.h"
 #include "txmsg/broker_address.h"
 
@@ -48,6 +49,12 @@ int main(int argc, char** argv) {
       !a.ok()) {
     std::fprintf(stderr, "stock-service: --broker: %s\n",
                  std::string(a.status().message()).c_str());
+    return 2;
+  }
+  if (const std::string bad =
+          txmsg::service::ServiceTlsFromFlags(absl::GetFlag(FLAGS_bind), &o.tls);
+      !bad.empty()) {
+    std::fprintf(stderr, "stock-service: %s\n", bad.c_str());
     return 2;
   }
   txmsg::base::BlockStopSignals();

@@ -35,6 +35,7 @@ absl::Status StockService::Start() {
 
   ClientOptions client;
   client.broker = options_.broker;
+  client.tls = options_.tls.broker;
   client.client_id = absl::StrCat("stock-service:", options_.port);
   producer_ = std::make_unique<TransactionProducer>(
       client, contract::kStockProducerGroup,
@@ -61,6 +62,7 @@ absl::Status StockService::Start() {
                [this](const http::Request&, http::Responder done) { Health(std::move(done)); });
   http_->Route("GET", "/metrics",
                [this](const http::Request&, http::Responder done) { Metrics(std::move(done)); });
+  if (absl::Status s = service::MaybeEnableHttps(options_.tls, *http_); !s.ok()) return s;
   return http_->Start();
 }
 

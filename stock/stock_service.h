@@ -29,6 +29,7 @@ struct StockServiceOptions {
   std::string bind = "127.0.0.1";
   uint16_t port = 8082;
   std::string broker = "127.0.0.1:9876";
+  service::ServiceTls tls;  // HTTPS and TLS to the broker
   std::string db = "./stock.db";
   std::map<int64_t, int64_t> seed_stock;  // product -> units, set at start
   uint32_t max_unacked = 1024;

@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libbenchmark-dev
   libjemalloc-dev
+  libssl-dev openssl
   curl
   file dpkg-dev
 )

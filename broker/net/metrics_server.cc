@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/fd_limit.h"
 #include "base/listen.h"
+#include "base/secret_file.h"
 
 namespace txmsg::broker {
 
@@ -22,8 +23,9 @@ namespace {
 // One HTTP connection: request, response, repeat while keep-alive.
 class MetricsConnection : public std::enable_shared_from_this<MetricsConnection> {
  public:
-  MetricsConnection(tcp::socket socket, const MetricsServer::Render& render)
-      : stream_(std::move(socket)), render_(render) {}
+  MetricsConnection(tcp::socket socket, const MetricsServer::Render& render,
+                    const std::string& token)
+      : stream_(std::move(socket)), render_(render), token_(token) {}
 
   void Read() {
     parser_.emplace();
@@ -41,7 +43,12 @@ class MetricsConnection : public std::enable_shared_from_this<MetricsConnection>
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(req.version());
     res->keep_alive(req.keep_alive());
-    if (req.method() == http::verb::get && req.target() == "/metrics") {
+    if (req.method() == http::verb::get && req.target() == "/metrics" && !Authorized(req)) {
+      res->result(http::status::unauthorized);
+      res->set(http::field::www_authenticate, "Bearer");
+      res->set(http::field::content_type, "text/plain");
+      res->body() = "unauthorized: /metrics needs Authorization: Bearer <token>\n";
+    } else if (req.method() == http::verb::get && req.target() == "/metrics") {
       res->result(http::status::ok);
       res->set(http::field::content_type, "text/plain; version=0.0.4");
       res->body() = render_();
@@ -57,20 +64,32 @@ class MetricsConnection : public std::enable_shared_from_this<MetricsConnection>
                       });
   }
 
+  bool Authorized(const http::request<http::string_body>& req) const {
+    if (token_.empty()) return true;
+    const auto header = req[http::field::authorization];
+    constexpr std::string_view kScheme = "Bearer ";
+    const std::string_view value(header.data(), header.size());
+    if (value.size() <= kScheme.size() || value.substr(0, kScheme.size()) != kScheme) return false;
+    return base::SecretEquals(value.substr(kScheme.size()), token_);
+  }
+
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_{8192};
   std::optional<http::request_parser<http::string_body>> parser_;
   const MetricsServer::Render& render_;
+  const std::string& token_;
 };
 
 }  // namespace
 
-MetricsServer::MetricsServer(asio::io_context& io, std::string bind, uint16_t port, Render render)
+MetricsServer::MetricsServer(asio::io_context& io, std::string bind, uint16_t port, Render render,
+                             std::string token)
     : acceptor_(io),
       accept_pause_(io),
       bind_(std::move(bind)),
       port_(port),
-      render_(std::move(render)) {}
+      render_(std::move(render)),
+      token_(std::move(token)) {}
 
 absl::Status MetricsServer::Start() {
   if (absl::Status s = base::Listen(acceptor_, bind_, port_); !s.ok()) {
@@ -84,7 +103,7 @@ absl::Status MetricsServer::Start() {
 void MetricsServer::DoAccept() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) std::make_shared<MetricsConnection>(std::move(socket), render_)->Read();
+    if (!ec) std::make_shared<MetricsConnection>(std::move(socket), render_, token_)->Read();
     if (ec && base::IsDescriptorExhaustion(ec.value())) {
       // Out of descriptors: wait for some to close rather than spin.
       accept_pause_.expires_after(std::chrono::milliseconds(100));

@@ -73,7 +73,7 @@ void Server::OnAccept(tcp::socket socket) {
         auto it = per_source_.find(source);
         if (it != per_source_.end() && --it->second == 0) per_source_.erase(it);
       },
-      admin_only);
+      admin_only, SessionTls{options_.tls, &tls_log_});
   sessions_.insert(session);
   session->Start();
 }
@@ -84,6 +84,13 @@ void Server::Refuse(tcp::socket socket, const std::string& why) {
   if (limiter_.Allow("refusal", std::chrono::steady_clock::now(), &suppressed)) {
     LogEvent("refused a connection: ", why, ", ", sessions_.size(), " open",
              suppressed > 0 ? absl::StrCat(" [", suppressed, " more since the last report]") : "");
+  }
+  if (options_.tls) {
+    // A plaintext frame means nothing to a TLS client, and a handshake
+    // would spend the resources we are short of: just close.
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    return;
   }
   wire::Frame err;
   err.mutable_error()->set_code(wire::ERROR_RESOURCE_EXHAUSTED);

@@ -34,6 +34,10 @@ struct ServerOptions {
   size_t max_connections_per_source = 256;
   uint64_t accept_backoff_ms = 100;  // pause after EMFILE and the like
   SessionLimits limits;
+  // Non-null: every connection speaks TLS with this context (which must
+  // outlive the server); a client that does not is closed after a failed
+  // handshake, logged at most every few seconds.
+  boost::asio::ssl::context* tls = nullptr;
 };
 
 class Server {
@@ -62,6 +66,7 @@ class Server {
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer accept_pause_;
   base::LogLimiter limiter_{std::chrono::seconds(5)};  // accept errors, refusals
+  base::LogLimiter tls_log_{std::chrono::seconds(5)};  // failed TLS handshakes
   std::set<std::shared_ptr<Session>> sessions_;
   std::map<std::string, size_t> per_source_;  // open sessions by remote address
   uint64_t next_id_ = 1;

@@ -4,36 +4,71 @@
 #include <boost/asio/write.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "base/tls.h"
 #include "broker/core/event_log.h"
 
 namespace txmsg::broker {
 
 Session::Session(boost::asio::ip::tcp::socket socket, BrokerCore& core, uint64_t id,
-                 SessionLimits limits, OnEnd on_end, bool admin_only)
-    : socket_(std::move(socket)),
+                 SessionLimits limits, OnEnd on_end, bool admin_only, SessionTls tls)
+    : stream_(std::move(socket), tls.context),
+      tls_log_(tls.log),
       core_(core),
       id_(id),
       limits_(limits),
       on_end_(std::move(on_end)),
       admin_only_(admin_only),
-      hello_deadline_(socket_.get_executor()),
+      hello_deadline_(stream_.tcp().get_executor()),
       decoder_(limits.max_frame_size) {
   boost::system::error_code ec;
-  const auto ep = socket_.remote_endpoint(ec);
+  const auto ep = stream_.tcp().remote_endpoint(ec);
   remote_ = ec ? "unknown" : absl::StrCat(ep.address().to_string(), ":", ep.port());
-  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+  stream_.tcp().set_option(boost::asio::ip::tcp::no_delay(true), ec);
 }
 
 void Session::Start() {
-  core_.OnConnect(this);
   if (limits_.hello_timeout_ms > 0) {
     hello_deadline_.expires_after(std::chrono::milliseconds(limits_.hello_timeout_ms));
     hello_deadline_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (ec || self->hello_seen_ || self->ended_) return;
+      if (!self->connected_) {  // still in the TLS handshake: nothing can be said
+        self->LogTlsFailure(absl::StrCat("TLS handshake from ", self->remote_, " not done within ",
+                                         self->limits_.hello_timeout_ms, " ms: closed"));
+        return self->Stop();
+      }
       self->Refuse(wire::ERROR_INVALID_REQUEST,
                    absl::StrCat("no Hello within ", self->limits_.hello_timeout_ms, " ms"));
     });
   }
+  if (!stream_.is_tls()) return OnHandshake({});
+  stream_.AsyncHandshake(
+      boost::asio::ssl::stream_base::server,
+      [self = shared_from_this()](const boost::system::error_code& ec) { self->OnHandshake(ec); });
+}
+
+void Session::LogTlsFailure(const std::string& line) {
+  uint64_t suppressed = 0;
+  if (!tls_log_ || !tls_log_->Allow("tls", std::chrono::steady_clock::now(), &suppressed)) return;
+  LogEvent(line, suppressed > 0 ? absl::StrCat(" [", suppressed, " more since the last report]")
+                                : "");
+}
+
+void Session::OnHandshake(const boost::system::error_code& ec) {
+  if (ended_) return;
+  if (ec) {
+    LogTlsFailure(absl::StrCat("TLS handshake from ", remote_,
+                               " failed: ", base::TlsErrorText(ec, stream_.ssl())));
+    return End();
+  }
+  if (stream_.is_tls()) {
+    verified_peer_name_ = base::VerifiedPeerName(stream_.ssl());
+    if (!verified_peer_name_.empty()) {
+      LogEvent("TLS client ", remote_, " presented a verified certificate for '",
+               base::EscapeForLog(verified_peer_name_), "'");
+    }
+  }
+  connected_ = true;
+  core_.OnConnect(this);
   DoRead();
 }
 
@@ -61,9 +96,9 @@ void Session::DoRead() {
   if (reading_ || closing_ || ended_) return;
   if (pending_.size() + writing_.size() > limits_.pause_bytes) return;  // resumed by OnWrite
   reading_ = true;
-  socket_.async_read_some(boost::asio::buffer(read_buf_),
-                          [self = shared_from_this()](const boost::system::error_code& ec,
-                                                      size_t n) { self->OnRead(ec, n); });
+  stream_.AsyncReadSome(boost::asio::buffer(read_buf_),
+                        [self = shared_from_this()](const boost::system::error_code& ec,
+                                                    size_t n) { self->OnRead(ec, n); });
 }
 
 void Session::OnRead(const boost::system::error_code& ec, size_t n) {
@@ -104,9 +139,9 @@ void Session::Send(const wire::Frame& frame) {
 void Session::DoWrite() {
   if (pending_.empty() || ended_) return;
   writing_.swap(pending_);
-  boost::asio::async_write(socket_, boost::asio::buffer(writing_),
-                           [self = shared_from_this()](const boost::system::error_code& ec,
-                                                       size_t) { self->OnWrite(ec); });
+  stream_.AsyncWriteAll(boost::asio::buffer(writing_),
+                        [self = shared_from_this()](const boost::system::error_code& ec,
+                                                    size_t) { self->OnWrite(ec); });
 }
 
 void Session::OnWrite(const boost::system::error_code& ec) {
@@ -116,7 +151,7 @@ void Session::OnWrite(const boost::system::error_code& ec) {
   if (!pending_.empty()) return DoWrite();
   if (closing_) {
     boost::system::error_code ignored;
-    socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    stream_.tcp().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
     return End();
   }
   DoRead();  // resumes reading if it was paused
@@ -127,15 +162,15 @@ void Session::Close() {
   closing_ = true;
   if (writing_.empty() && pending_.empty()) {
     // Not from inside the core's call stack: end on the next turn.
-    boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->End(); });
+    boost::asio::post(stream_.tcp().get_executor(), [self = shared_from_this()] { self->End(); });
   }
 }
 
 void Session::Stop() {
   if (ended_) return;
-  boost::asio::post(socket_.get_executor(), [self = shared_from_this()] { self->End(); });
+  boost::asio::post(stream_.tcp().get_executor(), [self = shared_from_this()] { self->End(); });
   boost::system::error_code ignored;
-  socket_.cancel(ignored);
+  stream_.tcp().cancel(ignored);
 }
 
 void Session::End() {
@@ -143,8 +178,8 @@ void Session::End() {
   ended_ = true;
   hello_deadline_.cancel();
   boost::system::error_code ignored;
-  socket_.close(ignored);
-  core_.OnDisconnect(this);
+  stream_.tcp().close(ignored);
+  if (connected_) core_.OnDisconnect(this);
   on_end_(shared_from_this());
 }
 

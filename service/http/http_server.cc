@@ -3,13 +3,16 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <optional>
+#include <type_traits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/fd_limit.h"
 #include "base/listen.h"
+#include "base/tls.h"
 #include "proto/json/proto_json.h"
 
 namespace txmsg::http {
@@ -50,21 +53,44 @@ Response JsonError(int status, const std::string& message) {
   return Response{status, json::Object({{"error", message}}) + "\n"};
 }
 
-class Server::Session : public std::enable_shared_from_this<Session> {
- public:
-  Session(tcp::socket socket, const Server& server) : stream_(std::move(socket)), server_(server) {}
+// One connection over `Stream`: beast::tcp_stream (HTTP) or an ssl_stream
+// over it (HTTPS: the handshake first, within the read deadline).
+template <typename Stream>
+class Server::Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
+ public:
+  Session(tcp::socket socket, Server& server) : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, asio::ssl::context& tls, Server& server)
+      : stream_(std::move(socket), tls), server_(server) {}
+
+  void Start() {
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(10));
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (!ec) return self->Read();
+                                self->server_.log_.Log(
+                                    "tls", absl::StrCat("https: TLS handshake on port ",
+                                                        self->server_.port_, " failed: ",
+                                                        base::TlsErrorText(ec, nullptr)));
+                              });
+    } else {
+      Read();
+    }
+  }
+
+ private:
   void Read() {
     parser_.emplace();
     parser_->body_limit(server_.max_body_);
     parser_->header_limit(8 * 1024);
-    stream_.expires_after(std::chrono::seconds(60));
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(60));
     bhttp::async_read(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
- private:
   void OnRead(beast::error_code ec) {
     if (ec == bhttp::error::end_of_stream || ec == asio::error::eof) return Close();
     if (ec == bhttp::error::body_limit) {
@@ -107,7 +133,7 @@ class Server::Session : public std::enable_shared_from_this<Session> {
           std::string(field.value().data(), field.value().size());
     }
     req.body = msg.body();
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     server_.Dispatch(req, [self](Response r) {
       asio::post(self->stream_.get_executor(),
                  [self, r = std::move(r)]() mutable { self->Write(std::move(r)); });
@@ -123,19 +149,25 @@ class Server::Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(r.body);
     res->prepare_payload();
     bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                       [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
                          if (ec || !self->keep_alive_) return self->Close();
                          self->Read();
                        });
   }
 
   void Close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if constexpr (kTls) {
+      // close_notify, so the client knows the response was complete.
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+    } else {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
   }
 
-  beast::tcp_stream stream_;
-  const Server& server_;
+  Stream stream_;
+  Server& server_;
   beast::flat_buffer buffer_{8192};
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool keep_alive_ = true;
@@ -172,6 +204,14 @@ void Server::Dispatch(const Request& req, Responder respond) const {
   respond(JsonError(404, absl::StrCat("no such resource: ", req.path)));
 }
 
+absl::Status Server::EnableTls(const std::string& cert_file, const std::string& key_file) {
+  absl::StatusOr<std::unique_ptr<asio::ssl::context>> ctx =
+      base::MakeServerTlsContext({cert_file, key_file, ""});
+  if (!ctx.ok()) return ctx.status();
+  tls_ = std::move(*ctx);
+  return absl::OkStatus();
+}
+
 absl::Status Server::Start() {
   if (absl::Status s = base::Listen(acceptor_, bind_, port_); !s.ok()) return s;
   port_ = acceptor_.local_endpoint().port();
@@ -184,7 +224,13 @@ void Server::DoAccept() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
     if (ec) return OnAcceptError(ec);
-    std::make_shared<Session>(std::move(socket), *this)->Read();
+    if (tls_) {
+      std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), *tls_,
+                                                                      *this)
+          ->Start();
+    } else {
+      std::make_shared<Session<beast::tcp_stream>>(std::move(socket), *this)->Start();
+    }
     DoAccept();
   });
 }

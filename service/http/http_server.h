@@ -2,6 +2,7 @@
 // limits on header and body size, routes by method and path prefix, and
 // asynchronous handlers (a handler may answer later, from any thread).
 // Runs its own network thread. Binds 127.0.0.1 unless told otherwise.
+// Serves HTTPS instead once EnableTls is given a certificate.
 #ifndef TXMSG_SERVICE_HTTP_HTTP_SERVER_H_
 #define TXMSG_SERVICE_HTTP_HTTP_SERVER_H_
 
@@ -15,6 +16,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "absl/status/status.h"
@@ -59,6 +61,12 @@ class Server {
 
   // `path` ending in '/' matches every path under it; otherwise exact.
   void Route(const std::string& method, const std::string& path, Handler handler);
+  // Serves HTTPS only (call before Start): TLS 1.2+, this certificate chain
+  // and key. INVALID_ARGUMENT naming the file that cannot be used. A client
+  // that does not speak TLS is closed after its failed handshake (logged at
+  // most every 10 s).
+  [[nodiscard]] absl::Status EnableTls(const std::string& cert_file, const std::string& key_file);
+  bool tls() const { return tls_ != nullptr; }
   [[nodiscard]] absl::Status Start();
   void Stop();
   uint16_t port() const { return port_; }
@@ -66,6 +74,7 @@ class Server {
   uint64_t accept_failures() const { return accept_failures_.load(); }
 
  private:
+  template <typename Stream>
   class Session;
   void DoAccept();
   void OnAcceptError(const boost::system::error_code& ec);
@@ -80,6 +89,7 @@ class Server {
     Handler handler;
   };
   std::vector<RouteEntry> routes_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;  // null: plain HTTP
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer accept_pause_;

@@ -37,6 +37,7 @@ class BrokerRun {
   explicit BrokerRun(const BrokerBenchOptions& o) : options_(o), counters_(o.messages) {
     counters_.run = std::random_device{}() | (static_cast<uint64_t>(std::random_device{}()) << 32);
     client_.broker = o.broker;
+    client_.tls = o.tls;
     client_.request_timeout = std::chrono::seconds(30);
   }
   ~BrokerRun() { Shutdown(); }

@@ -6,10 +6,13 @@
 #include <cstdint>
 #include <string>
 
+#include "txmsg/types.h"
+
 namespace txmsg::bench {
 
 struct BrokerBenchOptions {
   std::string broker = "127.0.0.1:9876";
+  TlsOptions tls;  // --tls_ca etc.: measure over TLS
   uint64_t messages = 100'000;
   int producers = 2;
   int consumers = 2;

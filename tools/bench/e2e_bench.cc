@@ -98,7 +98,7 @@ void E2eRun::PlanOrders() {
 }
 
 bool E2eRun::SetUpStock() {
-  HttpClient admin(o_.stock);
+  HttpClient admin(o_.stock, o_.tls_ca);
   for (const auto& [product, stock] : stock_of_) {
     auto [status, body] = admin.Call(http::verb::put, absl::StrCat("/stock/products/", product),
                                      absl::StrCat("{\"totalCount\": ", stock, "}"));
@@ -200,7 +200,7 @@ void E2eRun::SubmitAll() {
   std::vector<std::thread> workers;
   for (int c = 0; c < o_.concurrency; ++c) {
     workers.emplace_back([this, &schedule] {
-      HttpClient client(o_.order);
+      HttpClient client(o_.order, o_.tls_ca);
       SubmitFrom(client, schedule);
     });
   }
@@ -219,7 +219,7 @@ void E2eRun::SubmitAll() {
 // (another client's, or a killed earlier run's) are not ours to wait for.
 void E2eRun::WaitSettled() {
   const std::unordered_set<std::string> ours(order_nos_.begin(), order_nos_.end());
-  HttpClient poll(o_.order);
+  HttpClient poll(o_.order, o_.tls_ca);
   const int64_t since_us = WallUs();
   int64_t last_shown_us = since_us;
   while (WallUs() - since_us < o_.settle_timeout_s * 1'000'000LL) {
@@ -253,7 +253,7 @@ void E2eRun::ReadFinal() {
   std::vector<std::thread> workers;
   for (int c = 0; c < o_.concurrency; ++c) {
     workers.emplace_back([&] {
-      HttpClient client(o_.order);
+      HttpClient client(o_.order, o_.tls_ca);
       for (int64_t i = next_++; i < o_.orders; i = next_++) {
         if (order_nos_[i].empty()) continue;
         auto [status, reply] = client.Call(http::verb::get, "/order/orders/" + order_nos_[i]);

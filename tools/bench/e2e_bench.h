@@ -13,6 +13,7 @@ struct E2eBenchOptions {
   std::string order = "127.0.0.1:8081";
   std::string stock = "127.0.0.1:8082";
   std::string broker = "127.0.0.1:9876";  // only to find its process for the CPU figures
+  std::string tls_ca;  // the services serve HTTPS: trust this PEM CA ("" : plain HTTP)
   int64_t orders = 10'000;
   int concurrency = 32;  // HTTP connections, each with one order in flight at most
   // Orders go to products product .. product + products - 1, the first the

@@ -1,12 +1,15 @@
-// One keep-alive HTTP/1.1 connection for the bench's blocking worker threads,
-// reconnecting when the server closes it.
+// One keep-alive HTTP/1.1 (or HTTPS) connection for the bench's blocking
+// worker threads, reconnecting when the server closes it.
 #ifndef TXMSG_TOOLS_BENCH_HTTP_CLIENT_H_
 #define TXMSG_TOOLS_BENCH_HTTP_CLIENT_H_
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -15,8 +18,9 @@ namespace txmsg::bench {
 
 class HttpClient {
  public:
-  // `host_port`: "HOST:PORT". Connects on the first call.
-  explicit HttpClient(const std::string& host_port);
+  // `host_port`: "HOST:PORT". Connects on the first call. With `tls_ca`
+  // (a PEM CA file), speaks HTTPS and verifies the server against it.
+  explicit HttpClient(const std::string& host_port, const std::string& tls_ca = "");
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
@@ -26,8 +30,14 @@ class HttpClient {
                                    const std::string& body = "");
 
  private:
+  template <typename Stream>
+  std::pair<int, std::string> Exchange(Stream& stream, boost::beast::http::verb verb,
+                                       const std::string& target, const std::string& body);
+
   boost::asio::io_context io_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;  // null: plain HTTP
   std::optional<boost::beast::tcp_stream> stream_;
+  std::optional<boost::beast::ssl_stream<boost::beast::tcp_stream>> tls_stream_;
   std::string host_, port_;
 };
 

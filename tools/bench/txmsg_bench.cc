@@ -11,11 +11,16 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "base/flags.h"
+#include "base/tls.h"
 #include "tools/bench/broker_bench.h"
 #include "tools/bench/e2e_bench.h"
 
 ABSL_FLAG(std::string, broker, "127.0.0.1:9876",
           "broker address HOST:PORT (e2e: only to find the broker's process for its CPU time)");
+ABSL_FLAG(std::string, tls_ca, "",
+          "TLS, trusting this PEM CA file: broker, to the broker; e2e, to the services' HTTPS");
+ABSL_FLAG(std::string, tls_cert, "", "broker: mutual TLS, this client's PEM certificate");
+ABSL_FLAG(std::string, tls_key, "", "broker: mutual TLS, the PEM private key of --tls_cert");
 ABSL_FLAG(int64_t, messages, 100000, "messages to send");
 ABSL_FLAG(int32_t, producers, 2, "producer connections");
 ABSL_FLAG(int32_t, consumers, 2, "consumer connections (0: only produce and commit)");
@@ -52,6 +57,7 @@ int RunE2e() {
   e.order = absl::GetFlag(FLAGS_order);
   e.stock = absl::GetFlag(FLAGS_stock);
   e.broker = absl::GetFlag(FLAGS_broker);
+  e.tls_ca = absl::GetFlag(FLAGS_tls_ca);
   e.orders = absl::GetFlag(FLAGS_orders);
   e.concurrency = absl::GetFlag(FLAGS_concurrency);
   e.product = absl::GetFlag(FLAGS_product);
@@ -73,12 +79,19 @@ int RunE2e() {
     std::fprintf(stderr, "txmsg-bench: --zipf_s and --rate must be >= 0\n");
     return 2;
   }
+  if (!e.tls_ca.empty()) {
+    if (auto ctx = txmsg::base::MakeClientTlsContext({e.tls_ca, "", ""}); !ctx.ok()) {
+      std::fprintf(stderr, "txmsg-bench: --tls_ca: %s\n", std::string(ctx.status().message()).c_str());
+      return 2;
+    }
+  }
   return txmsg::bench::RunE2eBench(e);
 }
 
 int RunBroker() {
   txmsg::bench::BrokerBenchOptions o;
   o.broker = absl::GetFlag(FLAGS_broker);
+  o.tls = {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)};
   o.messages = static_cast<uint64_t>(absl::GetFlag(FLAGS_messages));
   o.producers = absl::GetFlag(FLAGS_producers);
   o.consumers = absl::GetFlag(FLAGS_consumers);

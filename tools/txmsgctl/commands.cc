@@ -42,6 +42,15 @@ int ConnectFailureCode(const absl::Status& s) {
   }
 }
 
+// How txmsgctl connects: the broker, the timeout, TLS.
+ClientOptions ConnectOptions(const CtlOptions& o) {
+  ClientOptions c;
+  c.broker = o.broker;
+  c.request_timeout = o.timeout;
+  c.tls = o.tls;
+  return c;
+}
+
 int Usage(const std::string& why) {
   std::fprintf(stderr, "txmsgctl: %s (see txmsgctl --help)\n", why.c_str());
   return kUsage;
@@ -55,7 +64,7 @@ class Session {
   // nullopt + *code set when it failed.
   std::optional<wire::Frame> Call(wire::Frame request, int* code) {
     if (!client_) {
-      auto c = BlockingClient::Connect(options_.broker, wire::ROLE_ADMIN, "", options_.timeout);
+      auto c = BlockingClient::Connect(ConnectOptions(options_), wire::ROLE_ADMIN);
       if (!c.ok()) {
         std::fprintf(stderr, "txmsgctl: cannot reach the broker at %s: %s\n",
                      options_.broker.c_str(), std::string(c.status().message()).c_str());
@@ -481,7 +490,7 @@ int Send(const CtlOptions& o, const std::vector<std::string>& args) {
     }
     (*content->mutable_properties())[kv.first] = kv.second;
   }
-  auto client = BlockingClient::Connect(o.broker, wire::ROLE_PRODUCER, group, o.timeout);
+  auto client = BlockingClient::Connect(ConnectOptions(o), wire::ROLE_PRODUCER, group);
   if (!client.ok()) {
     std::fprintf(stderr, "txmsgctl: cannot reach the broker at %s: %s\n", o.broker.c_str(),
                  std::string(client.status().message()).c_str());

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "txmsg/types.h"
+
 namespace txmsg::ctl {
 
 struct CtlOptions {
@@ -24,6 +26,8 @@ struct CtlOptions {
   int hold_seconds = 0;
   // Every connection attempt and every answer is waited for this long at most.
   std::chrono::milliseconds timeout{5000};
+  // TLS to the broker (--tls_ca, --tls_cert, --tls_key); off without a CA.
+  TlsOptions tls;
 };
 
 // `args` are the positional arguments: {"half", "list"}, {"send", TOPIC, BODY}, ...

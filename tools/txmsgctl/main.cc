@@ -10,6 +10,11 @@
 #include "tools/txmsgctl/commands.h"
 
 ABSL_FLAG(std::string, broker, "127.0.0.1:9876", "broker address HOST:PORT ([IPv6]:PORT)");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA file: connect with TLS and trust the broker's certificate only if it chains "
+          "to it and names the --broker host");
+ABSL_FLAG(std::string, tls_cert, "", "mutual TLS: this client's PEM certificate (with --tls_key)");
+ABSL_FLAG(std::string, tls_key, "", "mutual TLS: the PEM private key of --tls_cert");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5),
           "give up on a connection or an answer after this long (exit 2)");
 ABSL_FLAG(bool, json, false, "print one JSON document (snake_case fields) instead of a table");
@@ -27,7 +32,8 @@ namespace {
 
 constexpr char kUsage[] =
     "inspects and resolves the txmsg broker's half messages, groups and DLQs.\n\n"
-    "Usage: txmsgctl [--broker HOST:PORT] [--timeout 5s] [--json] COMMAND\n\n"
+    "Usage: txmsgctl [--broker HOST:PORT] [--timeout 5s] [--json]\n"
+    "                [--tls_ca FILE [--tls_cert FILE --tls_key FILE]] COMMAND\n\n"
     "Commands:\n"
     "  half list [--group G] [--topic T] [--state pending|discarded] [--older-than 30s]\n"
     "  half show ID\n"
@@ -100,6 +106,11 @@ int main(int argc, char** argv) {
   o.props = absl::GetFlag(FLAGS_prop);
   o.hold_seconds = absl::GetFlag(FLAGS_hold);
   o.timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_timeout));
+  o.tls = {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)};
+  if (o.tls.ca_file.empty() && !(o.tls.cert_file.empty() && o.tls.key_file.empty())) {
+    std::fprintf(stderr, "txmsgctl: --tls_cert/--tls_key need --tls_ca (the broker's CA)\n");
+    return 2;
+  }
   if (absl::GetFlag(FLAGS_timeout) <= absl::ZeroDuration()) {
     std::fprintf(stderr, "txmsgctl: --timeout must be positive\n");
     return 2;

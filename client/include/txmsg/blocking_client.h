@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "txmsg/broker.pb.h"
+#include "txmsg/types.h"
 
 namespace txmsg {
 
@@ -20,6 +21,12 @@ class BlockingClient {
       const std::string& broker, wire::ClientRole role = wire::ROLE_ADMIN,
       const std::string& producer_group = "",
       std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  // The same with everything ClientOptions says: the broker, TLS (the
+  // handshake within the timeout; a refused certificate is UNAVAILABLE with
+  // OpenSSL's reason), and request_timeout as the timeout.
+  static absl::StatusOr<std::unique_ptr<BlockingClient>> Connect(
+      const ClientOptions& options, wire::ClientRole role = wire::ROLE_ADMIN,
+      const std::string& producer_group = "");
   ~BlockingClient();
   BlockingClient(const BlockingClient&) = delete;
   BlockingClient& operator=(const BlockingClient&) = delete;

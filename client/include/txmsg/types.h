@@ -9,6 +9,15 @@
 
 namespace txmsg {
 
+// TLS to the broker (docs/security.md). Off when `ca_file` is empty; on,
+// the broker's certificate must chain to `ca_file` and name the host (or
+// IP address) in ClientOptions::broker, or the connection is refused.
+struct TlsOptions {
+  std::string ca_file;    // PEM CA certificates to trust for the broker
+  std::string cert_file;  // mutual TLS: this client's PEM certificate chain...
+  std::string key_file;   // ...and its PEM private key (both or neither)
+};
+
 // Where the broker is and how patiently to talk to it.
 struct ClientOptions {
   std::string broker = "127.0.0.1:9876";  // HOST:PORT
@@ -22,6 +31,12 @@ struct ClientOptions {
   std::chrono::milliseconds reconnect_min{50};    // backoff after a lost connection...
   std::chrono::milliseconds reconnect_max{2000};  // ...doubling up to this
   uint32_t max_frame_size = 4u << 20;
+
+  // Transport security. The TLS handshake must complete within
+  // request_timeout; a certificate the client refuses (or one the broker
+  // refuses) ends Start/WaitReady at once with the reason, rather than
+  // after the whole wait.
+  TlsOptions tls;
 };
 
 // A message as produced.

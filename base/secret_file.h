@@ -1,0 +1,25 @@
+// Secrets kept in files (bearer tokens): read without ever echoing them,
+// compared in constant time.
+#ifndef TXMSG_BASE_SECRET_FILE_H_
+#define TXMSG_BASE_SECRET_FILE_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace txmsg::base {
+
+// The secret in `path`: its content without trailing whitespace (a final
+// newline from an editor is not part of it). Fails, naming the file but
+// never its content, when it cannot be read, is empty, or can be read by
+// every user on the machine (mode o+r: chmod 600 it).
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path);
+
+// a == b, in time that depends on their lengths only (not on where they
+// first differ), so a guesser learns nothing from how long a refusal takes.
+bool SecretEquals(std::string_view a, std::string_view b);
+
+}  // namespace txmsg::base
+
+#endif  // TXMSG_BASE_SECRET_FILE_H_
