@@ -14,6 +14,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "broker/auth/authenticator.h"
 #include "broker/core/broker_core.h"
 #include "broker/core/event_log.h"
 #include "broker/log/fault_file_system.h"
@@ -56,6 +57,9 @@ ABSL_FLAG(int64_t, segment_size, 64 << 20, "log segment size, bytes");
 ABSL_FLAG(absl::Duration, retention, absl::ZeroDuration(),
           "keep messages acked by every group this long, for groups created later");
 ABSL_FLAG(int32_t, metrics_port, 0, "serve Prometheus text at /metrics on this port (0: off)");
+ABSL_FLAG(std::string, auth_file, "",
+          "principals file (docs/security.md): every client must authenticate in Hello and is "
+          "held to its permissions; reloaded on SIGHUP. Empty: no authentication");
 ABSL_FLAG(bool, repair, false,
           "start even if a log segment is corrupt, cutting it at the damage (bytes kept aside)");
 
@@ -201,6 +205,19 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  std::unique_ptr<txmsg::broker::auth::Authenticator> auth;
+  if (const std::string path = absl::GetFlag(FLAGS_auth_file); !path.empty()) {
+    auto loaded = txmsg::broker::auth::Authenticator::FromFile(path);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "txmsg-broker: --auth_file: %s\n",
+                   std::string(loaded.status().message()).c_str());
+      return 2;
+    }
+    auth = std::move(*loaded);
+    (*core)->SetAuthenticator(auth.get());
+    LogEvent("authentication on: ", auth->principal_count(), " users from ", path);
+  }
+
   txmsg::broker::ServerOptions server_options;
   server_options.bind = absl::GetFlag(FLAGS_bind);
   server_options.port = static_cast<uint16_t>(absl::GetFlag(FLAGS_port));
@@ -240,15 +257,34 @@ int main(int argc, char** argv) {
   };
   schedule();
 
+  boost::asio::signal_set reload_signal(io, SIGHUP);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     LogEvent("signal ", sig, ": stopping (no new connections, syncing what is queued)");
     server.Stop();
+    reload_signal.cancel();
     if (metrics) metrics->Stop();
     ticker.cancel();
     io.stop();
   });
+
+  // SIGHUP re-reads --auth_file; live connections stay unless their user
+  // was removed or its credential changed.
+  std::function<void()> await_reload = [&] {
+    reload_signal.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      if (!auth) {
+        LogEvent("SIGHUP: no --auth_file to reload");
+      } else if (absl::Status s = auth->Reload(); !s.ok()) {
+        LogEvent("SIGHUP: principals not reloaded, keeping the previous ones: ", s.message());
+      } else {
+        (*core)->OnPrincipalsReloaded();
+      }
+      await_reload();
+    });
+  };
+  await_reload();
 
   LogEvent("listening on ", server_options.bind, ":", server.port(),
            metrics ? absl::StrCat(", metrics on :", metrics->port()) : "");

@@ -50,6 +50,12 @@ BlockingClient::~BlockingClient() = default;
 absl::StatusOr<std::unique_ptr<BlockingClient>> BlockingClient::Connect(
     const std::string& broker, wire::ClientRole role, const std::string& producer_group,
     std::chrono::milliseconds timeout) {
+  return Connect(broker, role, producer_group, timeout, Credentials{});
+}
+
+absl::StatusOr<std::unique_ptr<BlockingClient>> BlockingClient::Connect(
+    const std::string& broker, wire::ClientRole role, const std::string& producer_group,
+    std::chrono::milliseconds timeout, const Credentials& credentials) {
   absl::StatusOr<BrokerAddress> address = ParseBrokerAddress(broker);
   if (!address.ok()) return address.status();
   auto impl = std::make_unique<Impl>();
@@ -77,6 +83,8 @@ absl::StatusOr<std::unique_ptr<BlockingClient>> BlockingClient::Connect(
   hello.mutable_hello()->set_role(role);
   hello.mutable_hello()->set_producer_group(producer_group);
   hello.mutable_hello()->set_client_id(role == wire::ROLE_ADMIN ? "txmsgctl" : "");
+  hello.mutable_hello()->set_user(credentials.user);
+  hello.mutable_hello()->set_secret(credentials.secret);
   absl::StatusOr<wire::Frame> ok = client->Call(std::move(hello));
   if (!ok.ok()) return ok.status();
   return client;

@@ -17,6 +17,7 @@
 #include "proto/half_state.h"
 #include "tools/txmsgctl/paging.h"
 #include "tools/txmsgctl/render.h"
+#include "tools/txmsgctl/user_commands.h"
 #include "txmsg/blocking_client.h"
 
 namespace txmsg::ctl {
@@ -55,7 +56,8 @@ class Session {
   // nullopt + *code set when it failed.
   std::optional<wire::Frame> Call(wire::Frame request, int* code) {
     if (!client_) {
-      auto c = BlockingClient::Connect(options_.broker, wire::ROLE_ADMIN, "", options_.timeout);
+      auto c = BlockingClient::Connect(options_.broker, wire::ROLE_ADMIN, "", options_.timeout,
+                                       {options_.user, options_.secret});
       if (!c.ok()) {
         std::fprintf(stderr, "txmsgctl: cannot reach the broker at %s: %s\n",
                      options_.broker.c_str(), std::string(c.status().message()).c_str());
@@ -317,6 +319,20 @@ int Dlq(const CtlOptions& o, const std::vector<std::string>& args) {
   return Usage("dlq takes list or replay, not '" + args[1] + "'");
 }
 
+// One AUDIT line per operator action: what, who, when, from where.
+void PrintAudit(const wire::HalfInfo& h) {
+  for (const wire::AuditRecord& a : h.audit()) {
+    std::printf("AUDIT       %s by %s at %s from %s (client %s)%s\n",
+                base::Printable(a.action()).c_str(), base::Printable(a.principal()).c_str(),
+                absl::FormatTime("%Y-%m-%d %H:%M:%E3S UTC", absl::FromUnixMillis(a.time_ms()),
+                                 absl::UTCTimeZone())
+                    .c_str(),
+                base::Printable(a.source()).c_str(), base::Printable(a.client_id()).c_str(),
+                a.group().empty() ? ""
+                                  : absl::StrCat(" group ", base::Printable(a.group())).c_str());
+  }
+}
+
 int HalfShow(const CtlOptions& o, uint64_t id) {
   wire::Frame f;
   f.mutable_show_half()->set_message_id(id);
@@ -333,6 +349,12 @@ int HalfShow(const CtlOptions& o, uint64_t id) {
       fields["body_format"].set_string_value(body.kind);
       fields["body"].set_string_value(body.text);
       std::printf("%s\n", ToJson(doc).c_str());
+      return kOk;
+    }
+    if (h.forgotten()) {
+      std::printf("id          %llu\nstate       %s (no longer retained)\n",
+                  static_cast<unsigned long long>(h.message_id()), HalfStateLabel(h.state()));
+      PrintAudit(h);
       return kOk;
     }
     std::printf(
@@ -366,6 +388,7 @@ int HalfShow(const CtlOptions& o, uint64_t id) {
       std::printf("check history:\n%s",
                   Table({"#", "SENT (UTC)", "ASKED", "ANSWER"}, rows).c_str());
     }
+    PrintAudit(h);
     return kOk;
   });
 }
@@ -441,7 +464,8 @@ int Send(const CtlOptions& o, const std::vector<std::string>& args) {
     }
     (*content->mutable_properties())[kv.first] = kv.second;
   }
-  auto client = BlockingClient::Connect(o.broker, wire::ROLE_PRODUCER, group, o.timeout);
+  auto client =
+      BlockingClient::Connect(o.broker, wire::ROLE_PRODUCER, group, o.timeout, {o.user, o.secret});
   if (!client.ok()) {
     std::fprintf(stderr, "txmsgctl: cannot reach the broker at %s: %s\n", o.broker.c_str(),
                  std::string(client.status().message()).c_str());

@@ -24,6 +24,9 @@ struct CtlOptions {
   int hold_seconds = 0;
   // Every connection attempt and every answer is waited for this long at most.
   std::chrono::milliseconds timeout{5000};
+  // --user, and its secret from TXMSG_SECRET (a broker with --auth_file).
+  std::string user;
+  std::string secret;
 };
 
 // `args` are the positional arguments: {"half", "list"}, {"send", TOPIC, BODY}, ...

@@ -22,6 +22,14 @@ struct ClientOptions {
   std::chrono::milliseconds reconnect_min{50};    // backoff after a lost connection...
   std::chrono::milliseconds reconnect_max{2000};  // ...doubling up to this
   uint32_t max_frame_size = 4u << 20;
+
+  // ---- authentication (a broker with --auth_file; docs/security.md) ----
+  // The principal to authenticate as in Hello, and its secret. Empty user:
+  // none (a broker without --auth_file; or, with mutual TLS, the name in
+  // the client certificate). The secret is sent only in Hello and never
+  // logged; read it from a file or the environment, never a command line.
+  std::string user;
+  std::string secret;
 };
 
 // A message as produced.
