@@ -30,8 +30,18 @@ absl::StatusOr<std::vector<std::string>> ParsePatterns(absl::string_view list) {
   return out;
 }
 
-// ROLE[:groups=PATTERNS][:topics=PATTERNS]
-absl::StatusOr<Grant> ParseGrant(absl::string_view token) {
+absl::Status CheckCredential(const std::string& credential) {
+  if (credential == Principal::kCert) return absl::OkStatus();
+  return base::CheckEncodedHash(credential);
+}
+
+std::string Errno(const std::string& what, const std::string& path) {
+  return absl::StrCat(what, " ", path, ": ", std::strerror(errno));
+}
+
+}  // namespace
+
+absl::StatusOr<Grant> ParsePermission(absl::string_view token) {
   std::vector<absl::string_view> parts = absl::StrSplit(token, ':');
   std::optional<Role> role = ParseRole(parts[0]);
   if (!role) {
@@ -58,17 +68,6 @@ absl::StatusOr<Grant> ParseGrant(absl::string_view token) {
   }
   return g;
 }
-
-absl::Status CheckCredential(const std::string& credential) {
-  if (credential == Principal::kCert) return absl::OkStatus();
-  return base::CheckEncodedHash(credential);
-}
-
-std::string Errno(const std::string& what, const std::string& path) {
-  return absl::StrCat(what, " ", path, ": ", std::strerror(errno));
-}
-
-}  // namespace
 
 const char* RoleName(Role role) {
   switch (role) {
@@ -183,7 +182,7 @@ absl::StatusOr<PrincipalSet> PrincipalSet::Parse(const std::string& text) {
     if (absl::Status s = CheckPrincipalName(p.name); !s.ok()) return bad(s);
     if (absl::Status s = CheckCredential(p.credential); !s.ok()) return bad(s);
     for (size_t i = 2; i < fields.size(); ++i) {
-      absl::StatusOr<Grant> g = ParseGrant(fields[i]);
+      absl::StatusOr<Grant> g = ParsePermission(fields[i]);
       if (!g.ok()) return bad(g.status());
       p.grants.push_back(std::move(*g));
     }

@@ -83,6 +83,9 @@ class PrincipalSet {
 [[nodiscard]] absl::Status CheckPrincipalName(const std::string& name);
 // Checks a pattern: 1-255 bytes, no whitespace, ',' or ':'.
 [[nodiscard]] absl::Status CheckPattern(const std::string& pattern);
+// One PERMISSION as the file writes it (ROLE[:groups=P,..][:topics=P,..]);
+// INVALID_ARGUMENT naming what is wrong.
+[[nodiscard]] absl::StatusOr<Grant> ParsePermission(absl::string_view text);
 // "groups=a,b:topics=*" style text of a grant, for listings.
 std::string DescribeGrant(const Grant& grant);
 

@@ -5,7 +5,6 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "base/flags.h"
 #include "tools/txmsgctl/commands.h"
@@ -27,7 +26,8 @@ ABSL_FLAG(std::string, user, "",
           "authenticate as this user (a broker with --auth_file); the secret is read from the "
           "environment variable TXMSG_SECRET, never from a flag");
 ABSL_FLAG(std::vector<std::string>, role, {},
-          "user add: produce, consume, admin or admin_read (repeat for several)");
+          "user add: produce, consume, admin or admin_read (repeat for several); a role may "
+          "carry its own patterns: produce:groups=G,..:topics=T,..");
 ABSL_FLAG(std::string, groups, "", "user add: group patterns, comma-separated (* wildcard)");
 ABSL_FLAG(std::string, topics, "", "user add: topic patterns, comma-separated (* wildcard)");
 ABSL_FLAG(int32_t, hold, 0, "send --half: stay this many seconds answering check-backs UNKNOWN");
@@ -45,7 +45,7 @@ constexpr char kUsage[] =
     "  topics | groups | stats\n"
     "  dlq list GROUP | dlq replay GROUP [ID]\n"
     "  send TOPIC BODY [--half --group G] [--key K] [--prop k=v]\n"
-    "  user add FILE NAME --role produce|consume|admin|admin_read [--role ...]\n"
+    "  user add FILE NAME --role produce|consume|admin|admin_read[:groups=P:topics=P] [--role ...]\n"
     "           [--groups PATTERNS] [--topics PATTERNS]   (secret: TXMSG_SECRET or stdin)\n"
     "  user remove FILE NAME | user list FILE\n"
     "List commands take --watch SECONDS.\n\n"
@@ -68,9 +68,7 @@ std::vector<std::string> AllRoles(int argc, char** argv) {
     } else {
       continue;
     }
-    for (absl::string_view r : absl::StrSplit(value, ',', absl::SkipEmpty())) {
-      roles.emplace_back(r);
-    }
+    roles.push_back(value);
   }
   return roles;
 }

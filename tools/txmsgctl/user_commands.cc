@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -35,17 +36,18 @@ absl::StatusOr<std::vector<auth::Grant>> GrantsOf(const UserOptions& o) {
     return absl::InvalidArgumentError("user add needs --role produce|consume|admin|admin_read");
   }
   std::vector<auth::Grant> grants;
-  for (const std::string& name : o.roles) {
-    std::optional<auth::Role> role = auth::ParseRole(name);
-    if (!role) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--role takes produce, consume, admin or admin_read, not '", name, "'"));
+  for (const std::string& spec : o.roles) {
+    // ROLE, or ROLE:groups=..:topics=.. as in the file; --groups and
+    // --topics fill in the lists a role does not give itself.
+    absl::StatusOr<auth::Grant> g = auth::ParsePermission(spec);
+    if (!g.ok()) return absl::InvalidArgumentError(absl::StrCat("--role: ", g.status().message()));
+    if (!o.groups.empty() && !absl::StrContains(spec, ":groups=")) {
+      g->groups = absl::StrSplit(o.groups, ',');
     }
-    auth::Grant g;
-    g.role = *role;
-    if (!o.groups.empty()) g.groups = absl::StrSplit(o.groups, ',');
-    if (!o.topics.empty()) g.topics = absl::StrSplit(o.topics, ',');
-    grants.push_back(std::move(g));
+    if (!o.topics.empty() && !absl::StrContains(spec, ":topics=")) {
+      g->topics = absl::StrSplit(o.topics, ',');
+    }
+    grants.push_back(std::move(*g));
   }
   return grants;
 }
@@ -62,11 +64,19 @@ int Add(const std::string& path, const std::string& name, const UserOptions& o) 
   if (secret.empty()) {
     return Fail("no secret: set TXMSG_SECRET or write it on standard input");
   }
-  absl::StatusOr<std::string> hash = base::HashSecret(secret);
-  if (!hash.ok()) return Fail(std::string(hash.status().message()));
   auth::Principal p;
   p.name = name;
-  p.credential = std::move(*hash);
+  // The same secret keeps its hash: the broker then keeps the user's live
+  // connections on reload (a new credential closes them).
+  if (const auth::Principal* old = set->Find(name); old != nullptr && !old->by_certificate()) {
+    absl::StatusOr<bool> same = base::VerifySecret(secret, old->credential);
+    if (same.ok() && *same) p.credential = old->credential;
+  }
+  if (p.credential.empty()) {
+    absl::StatusOr<std::string> hash = base::HashSecret(secret);
+    if (!hash.ok()) return Fail(std::string(hash.status().message()));
+    p.credential = std::move(*hash);
+  }
   p.grants = std::move(*grants);
   const bool replaced = set->Find(name) != nullptr;
   if (absl::Status s = set->Put(std::move(p)); !s.ok()) return Fail(std::string(s.message()));

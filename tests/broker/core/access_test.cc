@@ -133,6 +133,8 @@ TEST_F(CoreAccessTest, WrongSecretAndUnknownUserAreRefusedAlikeWithoutTheSecret)
   EXPECT_TRUE(unknown.peer().closed());
   EXPECT_TRUE(anonymous.peer().closed());
   EXPECT_EQ(h_.core().Metrics().auth_failures, 3u);
+  EXPECT_TRUE(absl::StrContains(RenderPrometheus(h_.core().Metrics()),
+                                "\ntxmsg_auth_failures_total 3\n"));
 }
 
 TEST_F(CoreAccessTest, ConsumerCannotProduceOrEndTransactions) {
