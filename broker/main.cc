@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "broker/auth/authenticator.h"
 #include "broker/core/broker_core.h"
 #include "broker/core/event_log.h"
 #include "broker/log/fault_file_system.h"
@@ -74,8 +75,9 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA file: mutual TLS, every client must present a certificate signed by it (its "
           "CN, or first DNS name, is the connection's verified name)");
-// Defined here for the bind check; the auth branch implements it.
-ABSL_FLAG(std::string, auth_file, "", "principals file: clients must authenticate (see docs/security.md)");
+ABSL_FLAG(std::string, auth_file, "",
+          "principals file (docs/security.md): every client must authenticate in Hello and is "
+          "held to its permissions; reloaded on SIGHUP. Empty: no authentication");
 ABSL_FLAG(bool, insecure, false,
           "allow listening on a non-loopback address without TLS and authentication (or "
           "/metrics without a token): for those who mean it");
@@ -283,6 +285,19 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  std::unique_ptr<txmsg::broker::auth::Authenticator> auth;
+  if (const std::string path = absl::GetFlag(FLAGS_auth_file); !path.empty()) {
+    auto loaded = txmsg::broker::auth::Authenticator::FromFile(path);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "txmsg-broker: --auth_file: %s\n",
+                   std::string(loaded.status().message()).c_str());
+      return 2;
+    }
+    auth = std::move(*loaded);
+    (*core)->SetAuthenticator(auth.get());
+    LogEvent("authentication on: ", auth->principal_count(), " users from ", path);
+  }
+
   txmsg::broker::ServerOptions server_options;
   server_options.bind = absl::GetFlag(FLAGS_bind);
   server_options.port = static_cast<uint16_t>(absl::GetFlag(FLAGS_port));
@@ -324,15 +339,34 @@ int main(int argc, char** argv) {
   };
   schedule();
 
+  boost::asio::signal_set reload_signal(io, SIGHUP);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     LogEvent("signal ", sig, ": stopping (no new connections, syncing what is queued)");
     server.Stop();
+    reload_signal.cancel();
     if (metrics) metrics->Stop();
     ticker.cancel();
     io.stop();
   });
+
+  // SIGHUP re-reads --auth_file; live connections stay unless their user
+  // was removed or its credential changed.
+  std::function<void()> await_reload = [&] {
+    reload_signal.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      if (!auth) {
+        LogEvent("SIGHUP: no --auth_file to reload");
+      } else if (absl::Status s = auth->Reload(); !s.ok()) {
+        LogEvent("SIGHUP: principals not reloaded, keeping the previous ones: ", s.message());
+      } else {
+        (*core)->OnPrincipalsReloaded();
+      }
+      await_reload();
+    });
+  };
+  await_reload();
 
   LogEvent("listening on ", server_options.bind, ":", server.port(),
            metrics ? absl::StrCat(", metrics on :", metrics->port()) : "");

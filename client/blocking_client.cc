@@ -60,6 +60,17 @@ absl::StatusOr<std::unique_ptr<BlockingClient>> BlockingClient::Connect(
 }
 
 absl::StatusOr<std::unique_ptr<BlockingClient>> BlockingClient::Connect(
+    const std::string& broker, wire::ClientRole role, const std::string& producer_group,
+    std::chrono::milliseconds timeout, const Credentials& credentials) {
+  ClientOptions options;
+  options.broker = broker;
+  options.request_timeout = timeout;
+  options.user = credentials.user;
+  options.secret = credentials.secret;
+  return Connect(options, role, producer_group);
+}
+
+absl::StatusOr<std::unique_ptr<BlockingClient>> BlockingClient::Connect(
     const ClientOptions& options, wire::ClientRole role, const std::string& producer_group) {
   const std::string& broker = options.broker;
   const std::chrono::milliseconds timeout = options.request_timeout;
@@ -117,6 +128,8 @@ absl::StatusOr<std::unique_ptr<BlockingClient>> BlockingClient::Connect(
   hello.mutable_hello()->set_role(role);
   hello.mutable_hello()->set_producer_group(producer_group);
   hello.mutable_hello()->set_client_id(role == wire::ROLE_ADMIN ? "txmsgctl" : "");
+  hello.mutable_hello()->set_user(options.user);
+  hello.mutable_hello()->set_secret(options.secret);
   absl::StatusOr<wire::Frame> ok = client->Call(std::move(hello));
   if (!ok.ok()) return ok.status();
   return client;

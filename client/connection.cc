@@ -22,6 +22,14 @@ int64_t NowMs(std::chrono::steady_clock::time_point t = std::chrono::steady_cloc
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+// The Hello with the options' principal (empty fields on a broker without
+// auth: old brokers ignore them).
+wire::Hello WithCredentials(wire::Hello hello, const ClientOptions& options) {
+  hello.set_user(options.user);
+  hello.set_secret(options.secret);
+  return hello;
+}
+
 }  // namespace
 
 absl::Status StatusFromError(const wire::Error& error) {
@@ -43,6 +51,10 @@ absl::Status StatusFromError(const wire::Error& error) {
       return absl::UnavailableError(msg);
     case wire::ERROR_RESOURCE_EXHAUSTED:
       return absl::ResourceExhaustedError(msg);
+    case wire::ERROR_UNAUTHENTICATED:
+      return absl::UnauthenticatedError(msg);
+    case wire::ERROR_PERMISSION_DENIED:
+      return absl::PermissionDeniedError(msg);
     default:
       return absl::InternalError(msg);
   }
@@ -50,7 +62,7 @@ absl::Status StatusFromError(const wire::Error& error) {
 
 BrokerConnection::BrokerConnection(ClientOptions options, wire::Hello hello, Handlers handlers)
     : options_(std::move(options)),
-      hello_(std::move(hello)),
+      hello_(WithCredentials(std::move(hello), options_)),
       handlers_(std::move(handlers)),
       resolver_(io_),
       handshake_timer_(io_),

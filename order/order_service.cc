@@ -45,6 +45,8 @@ absl::Status OrderService::Start() {
   client.broker = options_.broker;
   client.tls = options_.tls.broker;
   client.client_id = absl::StrCat("order-service:", options_.port);
+  client.user = options_.credentials.broker_user;
+  client.secret = options_.credentials.broker_secret;
   producer_ = std::make_unique<TransactionProducer>(
       client, contract::kOrderProducerGroup,
       [this](const CheckRequest& c) { return AnswerCheck(c); });
@@ -64,15 +66,22 @@ absl::Status OrderService::Start() {
   (void)confirm_consumer_->Start(std::chrono::milliseconds(0));
 
   http_ = std::make_unique<http::Server>(options_.bind, options_.port, options_.max_body_bytes);
-  http_->Route("POST", "/order/submitOrder", [this](const http::Request& r, http::Responder done) {
-    Submit(r, std::move(done));
-  });
-  http_->Route("GET", "/order/orders/", [this](const http::Request& r, http::Responder done) {
-    GetOrder(r, std::move(done));
-  });
-  http_->Route("GET", "/order/orders", [this](const http::Request& r, http::Responder done) {
-    ListOrders(r, std::move(done));
-  });
+  const http::BearerTokens& tokens = options_.credentials.http;
+  http_->Route("POST", "/order/submitOrder",
+               http::Guarded(tokens, http::Access::kApi,
+                             [this](const http::Request& r, http::Responder done) {
+                               Submit(r, std::move(done));
+                             }));
+  http_->Route("GET", "/order/orders/",
+               http::Guarded(tokens, http::Access::kApi,
+                             [this](const http::Request& r, http::Responder done) {
+                               GetOrder(r, std::move(done));
+                             }));
+  http_->Route("GET", "/order/orders",
+               http::Guarded(tokens, http::Access::kApi,
+                             [this](const http::Request& r, http::Responder done) {
+                               ListOrders(r, std::move(done));
+                             }));
   http_->Route("GET", "/healthz",
                [this](const http::Request&, http::Responder done) { Health(std::move(done)); });
   http_->Route("GET", "/metrics",

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "base/prometheus.h"
 #include "service/contract.h"
+#include "service/credentials.h"
 #include "service/db/batch_writer.h"
 #include "service/db/database.h"
 #include "service/db/database_health.h"
@@ -34,6 +35,8 @@ struct OrderServiceOptions {
   std::string db = "./order.db";
   int32_t max_pay_count = 10'000;
   size_t max_body_bytes = 16 * 1024;
+  // Broker principal and HTTP tokens (docs/security.md); empty: none.
+  service::ServiceCredentials credentials;
 };
 
 class OrderService {

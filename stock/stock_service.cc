@@ -37,6 +37,8 @@ absl::Status StockService::Start() {
   client.broker = options_.broker;
   client.tls = options_.tls.broker;
   client.client_id = absl::StrCat("stock-service:", options_.port);
+  client.user = options_.credentials.broker_user;
+  client.secret = options_.credentials.broker_secret;
   producer_ = std::make_unique<TransactionProducer>(
       client, contract::kStockProducerGroup,
       [this](const CheckRequest& c) { return AnswerCheck(c); });
@@ -52,12 +54,17 @@ absl::Status StockService::Start() {
   (void)consumer_->Start(std::chrono::milliseconds(0));
 
   http_ = std::make_unique<http::Server>(options_.bind, options_.port);
-  http_->Route("GET", "/stock/products/", [this](const http::Request& r, http::Responder done) {
-    GetProduct(r, std::move(done));
-  });
-  http_->Route("PUT", "/stock/products/", [this](const http::Request& r, http::Responder done) {
-    PutProduct(r, std::move(done));
-  });
+  const http::BearerTokens& tokens = options_.credentials.http;
+  http_->Route("GET", "/stock/products/",
+               http::Guarded(tokens, http::Access::kApi,
+                             [this](const http::Request& r, http::Responder done) {
+                               GetProduct(r, std::move(done));
+                             }));
+  http_->Route("PUT", "/stock/products/",
+               http::Guarded(tokens, http::Access::kAdmin,
+                             [this](const http::Request& r, http::Responder done) {
+                               PutProduct(r, std::move(done));
+                             }));
   http_->Route("GET", "/healthz",
                [this](const http::Request&, http::Responder done) { Health(std::move(done)); });
   http_->Route("GET", "/metrics",

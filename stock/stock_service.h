@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "base/prometheus.h"
 #include "service/contract.h"
+#include "service/credentials.h"
 #include "service/db/batch_writer.h"
 #include "service/db/database.h"
 #include "service/db/database_health.h"
@@ -33,6 +34,8 @@ struct StockServiceOptions {
   std::string db = "./stock.db";
   std::map<int64_t, int64_t> seed_stock;  // product -> units, set at start
   uint32_t max_unacked = 1024;
+  // Broker principal and HTTP tokens (docs/security.md); empty: none.
+  service::ServiceCredentials credentials;
 };
 
 class StockService {

@@ -10,6 +10,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   libabsl-dev
   libsqlite3-dev sqlite3
+  libssl-dev
   libgtest-dev libgmock-dev
   libbenchmark-dev
   libjemalloc-dev

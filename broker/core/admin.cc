@@ -41,6 +41,29 @@ class Page {
   size_t used_ = 0;
 };
 
+const char* AdminRequestName(wire::Frame::BodyCase body) {
+  switch (body) {
+    case wire::Frame::kListHalf:
+      return "ListHalf";
+    case wire::Frame::kShowHalf:
+      return "ShowHalf";
+    case wire::Frame::kResolveHalf:
+      return "ResolveHalf";
+    case wire::Frame::kListTopics:
+      return "ListTopics";
+    case wire::Frame::kListGroups:
+      return "ListGroups";
+    case wire::Frame::kListDlq:
+      return "ListDlq";
+    case wire::Frame::kReplayDlq:
+      return "ReplayDlq";
+    case wire::Frame::kStats:
+      return "Stats";
+    default:
+      return "an admin request";
+  }
+}
+
 wire::Frame NewReply(uint64_t corr) {
   wire::Frame f;
   f.set_correlation_id(corr);
@@ -51,6 +74,10 @@ wire::Frame NewReply(uint64_t corr) {
 
 void BrokerCore::HandleAdmin(PeerState& ps, const wire::Frame& f) {
   const uint64_t corr = f.correlation_id();
+  // Resolving and replaying change the state: admin. Reading: admin_read.
+  const bool write = f.body_case() == wire::Frame::kResolveHalf ||
+                     f.body_case() == wire::Frame::kReplayDlq;
+  if (!PermitAdmin(ps, corr, AdminRequestName(f.body_case()), write)) return;
   switch (f.body_case()) {
     case wire::Frame::kListHalf:
       return HandleListHalf(ps, corr, f.list_half());
@@ -92,6 +119,9 @@ wire::HalfInfo BrokerCore::DescribeHalf(uint64_t id, const MessageEntry& m, bool
   info.set_state(m.state());
   if (m.history) {
     for (const wire::CheckRecord& c : *m.history) *info.add_check_history() = c;
+  }
+  if (const std::vector<wire::AuditRecord>* audit = AuditOf(id); audit && with_body) {
+    for (const wire::AuditRecord& a : *audit) *info.add_audit() = a;
   }
   absl::StatusOr<wire::MessageContent> content = ReadContent(m);
   if (content.ok()) {
@@ -141,6 +171,18 @@ void BrokerCore::HandleListHalf(PeerState& ps, uint64_t corr, const wire::ListHa
 void BrokerCore::HandleShowHalf(PeerState& ps, uint64_t corr, const wire::ShowHalf& req) {
   const uint64_t id = req.message_id();
   const MessageEntry* m = halves_.Find(id);
+  const std::vector<wire::AuditRecord>* audit = AuditOf(id);
+  const std::optional<wire::HalfState> settled = halves_.SettledState(id);
+  if (m == nullptr && audit != nullptr && settled) {
+    // Gone, but an operator settled it: show what is known.
+    wire::Frame out = NewReply(corr);
+    wire::HalfInfo& info = *out.mutable_show_half_ok()->mutable_half();
+    info.set_message_id(id);
+    info.set_state(*settled);
+    info.set_forgotten(true);
+    for (const wire::AuditRecord& a : *audit) *info.add_audit() = a;
+    return ps.peer->Send(out);
+  }
   if (m == nullptr || m->plain) {
     return Answer(ps, corr, AnswerForgotten(id, std::nullopt, TxSource::kOperator));
   }
@@ -158,9 +200,11 @@ void BrokerCore::HandleResolveHalf(PeerState& ps, uint64_t corr, const wire::Res
   if (!halves_.contains(id)) {
     return Answer(ps, corr, AnswerForgotten(id, req.outcome(), TxSource::kOperator));
   }
-  LogEvent("operator ", ps.client_id, " resolves message ", id, " with ",
-           wire::TxOutcome_Name(req.outcome()));
-  ApplyTx(id, req.outcome(), TxSource::kOperator, ReplyLater(ps, corr));
+  const bool commit = req.outcome() == wire::TX_COMMIT;
+  wire::AuditRecord audit = MakeAudit(ps, commit ? "commit" : "rollback");
+  LogEvent("operator ", ps.client_id, " (user ", audit.principal(), ", ", audit.source(),
+           ") resolves message ", id, " with ", wire::TxOutcome_Name(req.outcome()));
+  ApplyTx(id, req.outcome(), TxSource::kOperator, ReplyLater(ps, corr), std::move(audit));
 }
 
 void BrokerCore::HandleListTopics(PeerState& ps, uint64_t corr, const wire::ListTopics& req) {
@@ -266,13 +310,19 @@ void BrokerCore::HandleReplayDlq(PeerState& ps, uint64_t corr, const wire::Repla
   const std::optional<uint64_t> only =
       req.message_id() == 0 ? std::nullopt : std::optional<uint64_t>(req.message_id());
   uint64_t replayed = 0;
+  wire::AuditRecord audit = MakeAudit(ps, "dlq_replay");
+  audit.set_group(req.group());
   for (GroupTopic* gt : gts) {
     std::vector<uint64_t> moved = gt->queue.ReplayDlq(only);
     if (moved.empty()) continue;
     replayed += moved.size();
     store::StoredDlqReplay rec;
     rec.set_group(req.group());
-    for (uint64_t id : moved) rec.add_message_ids(id);
+    *rec.mutable_audit() = audit;
+    for (uint64_t id : moved) {
+      rec.add_message_ids(id);
+      RememberAudit(id, audit);
+    }
     Append(RecordType::kDlqReplay, rec, [](absl::StatusOr<uint64_t>) {});
     Pump(*gt);
   }
@@ -280,7 +330,8 @@ void BrokerCore::HandleReplayDlq(PeerState& ps, uint64_t corr, const wire::Repla
     return SendError(ps, corr, wire::ERROR_NOT_FOUND,
                      absl::StrCat("message ", *only, " is not in the DLQ of '", req.group(), "'"));
   }
-  LogEvent("operator ", ps.client_id, " replayed ", replayed, " DLQ messages of ", req.group());
+  LogEvent("operator ", ps.client_id, " (user ", audit.principal(), ", ", audit.source(),
+           ") replayed ", replayed, " DLQ messages of ", req.group());
   wire::Frame out = NewReply(corr);
   out.mutable_replay_dlq_ok()->set_replayed(replayed);
   ps.peer->Send(out);

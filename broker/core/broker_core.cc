@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/crash_point.h"
 #include "base/crash_points.h"
+#include "base/printable.h"
 #include "broker/core/event_log.h"
 #include "broker/log/record_codec.h"
 #include "txmsg/records.pb.h"
@@ -215,6 +216,12 @@ void BrokerCore::OnFrame(Peer* peer, wire::Frame frame) {
   if (ps == nullptr) return;
   const uint64_t corr = frame.correlation_id();
   if (!ps->hello && frame.body_case() != wire::Frame::kHello) {
+    if (auth_ != nullptr) {
+      return SendError(*ps, corr, wire::ERROR_UNAUTHENTICATED,
+                       "this broker requires authentication: the first request on a connection "
+                       "must be a Hello with a user and secret",
+                       /*close=*/true);
+    }
     return SendError(*ps, corr, wire::ERROR_OUT_OF_ORDER,
                      "the first request on a connection must be Hello", /*close=*/true);
   }
@@ -239,6 +246,10 @@ void BrokerCore::OnFrame(Peer* peer, wire::Frame frame) {
       return HandleSendHalf(*ps, frame);
     case wire::Frame::kSend:
       if (!producer) return wrong_role("Send");
+      if (!Permit(*ps, corr, auth::Role::kProduce, "Send", nullptr,
+                  &frame.send().content().topic())) {
+        return;
+      }
       return HandleSend(*ps, frame);
     case wire::Frame::kEndTx:
       if (!producer) return wrong_role("EndTx");
@@ -251,12 +262,24 @@ void BrokerCore::OnFrame(Peer* peer, wire::Frame frame) {
                          TxSource::kCheckAnswer);
     case wire::Frame::kSubscribe:
       if (!consumer) return wrong_role("Subscribe");
+      if (!Permit(*ps, corr, auth::Role::kConsume, "Subscribe", &frame.subscribe().group(),
+                  &frame.subscribe().topic())) {
+        return;
+      }
       return HandleSubscribe(*ps, frame);
     case wire::Frame::kAck:
       if (!consumer) return wrong_role("Ack");
+      if (!Permit(*ps, corr, auth::Role::kConsume, "Ack", &frame.ack().group(),
+                  &frame.ack().topic())) {
+        return;
+      }
       return HandleAck(*ps, frame);
     case wire::Frame::kNack:
       if (!consumer) return wrong_role("Nack");
+      if (!Permit(*ps, corr, auth::Role::kConsume, "Nack", &frame.nack().group(),
+                  &frame.nack().topic())) {
+        return;
+      }
       return HandleNack(*ps, frame);
     case wire::Frame::kListHalf:
     case wire::Frame::kShowHalf:
@@ -298,8 +321,17 @@ void BrokerCore::HandleHello(PeerState& ps, const wire::Frame& f) {
       h.role() != wire::ROLE_ADMIN) {
     return SendError(ps, corr, wire::ERROR_INVALID_REQUEST, "Hello needs a role", true);
   }
-  if (h.producer_group().size() > kMaxNameLength || h.client_id().size() > kMaxNameLength) {
-    return SendError(ps, corr, wire::ERROR_TOO_LARGE, "group or client id too long", true);
+  if (h.producer_group().size() > kMaxNameLength || h.client_id().size() > kMaxNameLength ||
+      h.user().size() > kMaxNameLength || h.secret().size() > kMaxSecretLength) {
+    return SendError(ps, corr, wire::ERROR_TOO_LARGE,
+                     "group, client id or user too long (255 bytes at most), or secret (1024)",
+                     true);
+  }
+  if (auth_ != nullptr && !Authenticate(ps, corr, h)) return;
+  if (h.role() == wire::ROLE_PRODUCER && !h.producer_group().empty() &&
+      !Permit(ps, corr, auth::Role::kProduce, "Hello", &h.producer_group(), nullptr,
+              /*close=*/true)) {
+    return;
   }
   if (h.role() == wire::ROLE_PRODUCER && !h.producer_group().empty()) {
     if (absl::Status admitted = AdmitProducerGroup(h.producer_group()); !admitted.ok()) {
@@ -317,6 +349,7 @@ void BrokerCore::HandleHello(PeerState& ps, const wire::Frame& f) {
   }
   LogEvent("client connected: ", ps.peer->description(), " id=", ps.client_id,
            " role=", wire::ClientRole_Name(ps.role),
+           ps.principal.empty() ? "" : absl::StrCat(" user=", base::Printable(ps.principal)),
            ps.has_producer_group ? absl::StrCat(" group=", h.producer_group()) : "");
   wire::Frame ok;
   ok.set_correlation_id(corr);
@@ -341,6 +374,7 @@ BrokerMetrics BrokerCore::Metrics() const {
     m.dlq += gt.queue.dlq().size();
   }
   if (log_) m.log = log_->stats();
+  if (auth_ != nullptr) m.auth_failures = auth_->failures();
   return m;
 }
 

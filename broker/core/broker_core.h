@@ -27,9 +27,12 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <deque>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "base/log_limiter.h"
+#include "broker/auth/authenticator.h"
 #include "broker/core/broker_metrics.h"
 #include "broker/core/peer.h"
 #include "broker/core/peer_state.h"
@@ -87,6 +90,17 @@ class BrokerCore {
   void OnConnect(Peer* peer);
   void OnFrame(Peer* peer, wire::Frame frame);
   void OnDisconnect(Peer* peer);
+  // Turns on authentication and authorisation (--auth_file, see
+  // docs/security.md): every connection must authenticate in Hello and each
+  // request is checked against its principal's permissions. `auth` must
+  // outlive the core; without a call (or with nullptr) every connection is
+  // trusted, as before.
+  void SetAuthenticator(auth::Authenticator* auth) { auth_ = auth; }
+  // The principals were reloaded: closes the connections of principals that
+  // are gone or whose credential changed. Changed permissions apply from
+  // each connection's next request.
+  void OnPrincipalsReloaded();
+
   // A connection was refused at the limit (for the metrics).
   void CountRefusedConnection() { ++metrics_.connections_refused; }
 
@@ -109,6 +123,7 @@ class BrokerCore {
 
   static constexpr size_t kMaxNameLength = 255;  // topics, groups, client ids
   static constexpr size_t kMaxTxIdLength = 255;
+  static constexpr size_t kMaxSecretLength = 1024;
   static constexpr size_t kMaxSubscriptionsPerConnection = 64;
   // A message's key and properties are shown by txmsgctl (half list/show,
   // DLQ listings): bounded so that an answer always fits in a frame.
@@ -126,6 +141,28 @@ class BrokerCore {
   // ---- connections and dispatch (broker_core.cc) ----
   void HandleHello(PeerState& ps, const wire::Frame& f);
 
+  // ---- authentication, permissions, audit (access.cc) ----
+  // Authenticates the Hello `h`; false once it has refused (and closed).
+  bool Authenticate(PeerState& ps, uint64_t corr, const wire::Hello& h);
+  // The principal of `ps` as the file says now; nullptr if it is gone.
+  const auth::Principal* PrincipalOf(const PeerState& ps) const;
+  // True if `ps` may do `op` as `role` on these names (a null name is not
+  // checked), or if auth is off. Else answers PERMISSION_DENIED naming the
+  // operation, the resource and the user, and returns false.
+  bool Permit(PeerState& ps, uint64_t corr, auth::Role role, const char* op,
+              const std::string* group, const std::string* topic, bool close = false);
+  // Admin requests: `write` ones (resolve, replay) need admin, the others
+  // admin or admin_read.
+  bool PermitAdmin(PeerState& ps, uint64_t corr, const char* op, bool write);
+  // A live producer of `m`'s group whose principal may produce for it (its
+  // group and topic), each in turn; nullptr if none.
+  PeerState* CheckableProducer(const MessageEntry& m);
+  // Who did `action` from `ps`, now.
+  wire::AuditRecord MakeAudit(const PeerState& ps, const char* action) const;
+  // Remembers an operator action on message `id` (bounded, oldest out).
+  void RememberAudit(uint64_t id, const wire::AuditRecord& record);
+  const std::vector<wire::AuditRecord>* AuditOf(uint64_t id) const;
+
   // ---- the transactional path (transactions.cc) ----
   void HandleSendHalf(PeerState& ps, wire::Frame& f);
   void HandleSend(PeerState& ps, wire::Frame& f);
@@ -137,11 +174,13 @@ class BrokerCore {
                    wire::TxOutcome outcome, TxSource source);
   // Applies `outcome` to the live half `id` by the rules of tx_rules.h, and
   // answers with `reply` once the result is durable.
-  void ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source, TxReply reply);
+  // An operator's `audit` is written with the decision and remembered.
+  void ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source, TxReply reply,
+               std::optional<wire::AuditRecord> audit = std::nullopt);
   // An outcome for a half whose decision is on its way to the log: judged
   // again once that one lands.
   void WaitForOutcome(MessageEntry& m, uint64_t id, wire::TxOutcome outcome, TxSource source,
-                      TxReply reply);
+                      TxReply reply, std::optional<wire::AuditRecord> audit);
   // The answer to an outcome that changes nothing (`d` is not kApply) for a
   // half in `state`: EndTxOk with applied=false, or the error the rules say.
   wire::Frame AnswerUnchanged(uint64_t id, wire::HalfState state, wire::TxOutcome outcome,
@@ -153,7 +192,8 @@ class BrokerCore {
   // (ShowHalf), answered NOT_FOUND with the state it was settled in.
   wire::Frame AnswerForgotten(uint64_t id, std::optional<wire::TxOutcome> outcome, TxSource source);
   // Writes the decision to settle `id` as `to`; OutcomeStored follows.
-  void StoreOutcome(uint64_t id, wire::HalfState to, TxReply reply);
+  void StoreOutcome(uint64_t id, wire::HalfState to, TxReply reply,
+                    std::optional<wire::AuditRecord> audit);
   void OutcomeStored(uint64_t id, const absl::Status& stored, const TxReply& reply);
   // The decision is durable: the half takes its new state, a commit goes to
   // the groups, a rollback is forgotten.
@@ -296,6 +336,13 @@ class BrokerCore {
   uint64_t last_compaction_ms_ = 0;
   uint64_t last_storage_report_ms_ = 0;
   uint64_t storage_refusals_unreported_ = 0;
+
+  auth::Authenticator* auth_ = nullptr;  // null: no --auth_file
+  // Operator actions by message id, for ShowHalf; at most kMaxAudited ids,
+  // the oldest forgotten first (the log keeps them durably).
+  static constexpr size_t kMaxAudited = 10'000;
+  absl::flat_hash_map<uint64_t, std::vector<wire::AuditRecord>> audit_;
+  std::deque<uint64_t> audit_order_;
 
   BrokerMetrics metrics_;
   base::LogLimiter no_producer_log_{std::chrono::seconds(10)};

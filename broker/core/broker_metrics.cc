@@ -40,6 +40,11 @@ std::string RenderPrometheus(const BrokerMetrics& m) {
            m.discards);
   w.Metric("txmsg_protocol_errors_total", "counter", "Requests answered with an error.",
            m.protocol_errors);
+  w.Metric("txmsg_auth_failures_total", "counter",
+           "Failed authentications (unknown user, wrong secret, throttled source).",
+           m.auth_failures);
+  w.Metric("txmsg_permission_denied_total", "counter",
+           "Requests refused because the principal lacks the permission.", m.permission_denials);
   w.Metric("txmsg_carried_total", "counter", "Live records carried forward.", m.carried);
   w.Metric("txmsg_log_appends_total", "counter", "Records appended to the log.", m.log.appends);
   w.Metric("txmsg_log_fsyncs_total", "counter", "fdatasync calls.", m.log.syncs);

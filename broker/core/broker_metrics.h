@@ -41,6 +41,8 @@ struct BrokerMetrics {
   uint64_t carried = 0;
   uint64_t segments_deleted = 0;
   uint64_t storage_refusals = 0;  // appends refused or failed: disk full, queue full
+  uint64_t auth_failures = 0;     // Hellos refused: unknown user, wrong secret, throttled
+  uint64_t permission_denials = 0;
   log::LogStats log;
 };
 

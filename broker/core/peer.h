@@ -21,10 +21,10 @@ class Peer {
   // Stable id, unique for the broker's life.
   virtual uint64_t id() const = 0;
   virtual std::string description() const = 0;  // e.g. "127.0.0.1:53412"
-  // The name in the client certificate this connection presented and the
-  // broker verified (mutual TLS: its subject CN, or first DNS SAN); "" when
-  // it presented none. Authentication may take it as the principal.
-  virtual std::string verified_peer_name() const { return ""; }
+  // The name in the client certificate the transport verified (mutual TLS),
+  // or "" when there is none. With --auth_file, a principal marked `cert` is
+  // authenticated by this name instead of a secret (docs/security.md).
+  virtual std::string verified_peer_name() const { return {}; }
 };
 
 }  // namespace txmsg::broker

@@ -26,6 +26,10 @@ struct PeerState {
   uint32_t producer_group = 0;
   bool has_producer_group = false;
   std::string client_id;
+  // With --auth_file: the principal authenticated in Hello, and its
+  // credential then (a reload that changes it closes the connection).
+  std::string principal;
+  std::string principal_credential;
   std::vector<Subscription> subs;
   Subscription* FindSub(uint32_t gt) {
     for (auto& s : subs) {

@@ -42,6 +42,7 @@ absl::Status BrokerCore::Replay(uint64_t pos, uint8_t type, std::string_view pay
     case RecordType::kTxEnd:
       return ParseThen<store::StoredTxEnd>(payload, pos, [this](const auto& r) {
         halves_.RestoreOutcome(r.message_id(), r.state(), r.time_ms());
+        if (r.has_audit()) RememberAudit(r.message_id(), r.audit());
       });
     case RecordType::kDiscard:
       return ParseThen<store::StoredDiscard>(payload, pos, [this](const auto& r) {
@@ -82,6 +83,11 @@ absl::Status BrokerCore::Replay(uint64_t pos, uint8_t type, std::string_view pay
 void BrokerCore::RestoreMessage(uint64_t pos, RecordType type, const store::StoredMessage& s) {
   const bool carried = type == RecordType::kCarried;
   const uint64_t id = carried ? s.message_id() : pos;
+  if (carried && s.audit_size() > 0) {
+    // The carried copy holds every action so far; records after it add to it.
+    audit_.erase(id);
+    for (const wire::AuditRecord& a : s.audit()) RememberAudit(id, a);
+  }
   MessageEntry m;
   m.body_pos = pos;
   m.store_time_ms = s.store_time_ms();
@@ -152,6 +158,7 @@ void BrokerCore::RestoreDlq(const store::StoredDlq& r) {
 
 void BrokerCore::RestoreDlqReplay(const store::StoredDlqReplay& r) {
   for (uint64_t id : r.message_ids()) {
+    if (r.has_audit()) RememberAudit(id, r.audit());
     const MessageEntry* m = halves_.Find(id);
     if (m == nullptr) continue;
     EnsureGroupTopic(r.group(), m->topic, false).queue.RemoveFromDlq(id);

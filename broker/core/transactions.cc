@@ -59,6 +59,7 @@ void BrokerCore::HandleSendHalf(PeerState& ps, wire::Frame& f) {
     return SendError(ps, corr, wire::ERROR_INVALID_REQUEST,
                      "SendHalf needs a producer group (in Hello or in the request)");
   }
+  if (!Permit(ps, corr, auth::Role::kProduce, "SendHalf", &group, &req.content().topic())) return;
   if (!AdmitMessage(ps, corr, req.content(), &group)) return;
   store::StoredMessage stored;
   stored.set_tx_id(req.tx_id());
@@ -151,6 +152,12 @@ void BrokerCore::HandleEndTx(PeerState& ps, uint64_t corr, uint64_t id, const st
         ps, corr, wire::ERROR_INVALID_REQUEST,
         absl::StrCat("message ", id, " belongs to tx '", m->tx_id, "', not '", tx_id, "'"));
   }
+  if (auth_ != nullptr &&
+      !Permit(ps, corr, auth::Role::kProduce,
+              source == TxSource::kCheckAnswer ? "CheckTxAnswer" : "EndTx",
+              &registry_.Name(m->producer_group), &registry_.TopicName(m->topic))) {
+    return;
+  }
   if (source == TxSource::kCheckAnswer) {
     if (outcome == wire::TX_COMMIT) ++metrics_.checks_answered_commit;
     if (outcome == wire::TX_ROLLBACK) ++metrics_.checks_answered_rollback;
@@ -162,25 +169,30 @@ void BrokerCore::HandleEndTx(PeerState& ps, uint64_t corr, uint64_t id, const st
   ApplyTx(id, outcome, source, ReplyLater(ps, corr));
 }
 
-void BrokerCore::ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source, TxReply reply) {
+void BrokerCore::ApplyTx(uint64_t id, wire::TxOutcome outcome, TxSource source, TxReply reply,
+                         std::optional<wire::AuditRecord> audit) {
   MessageEntry* m = halves_.Find(id);
   if (m == nullptr) return reply(AnswerForgotten(id, outcome, source));
-  if (m->is_settling()) return WaitForOutcome(*m, id, outcome, source, std::move(reply));
+  if (m->is_settling()) {
+    return WaitForOutcome(*m, id, outcome, source, std::move(reply), std::move(audit));
+  }
   const TxDecision d = DecideTx(m->state(), outcome, source);
   if (d.kind != TxDecision::Kind::kApply) {
     return reply(AnswerUnchanged(id, m->state(), outcome, d));
   }
-  StoreOutcome(id, d.state, std::move(reply));
+  StoreOutcome(id, d.state, std::move(reply), std::move(audit));
 }
 
 void BrokerCore::WaitForOutcome(MessageEntry& m, uint64_t id, wire::TxOutcome outcome,
-                                TxSource source, TxReply reply) {
+                                TxSource source, TxReply reply,
+                                std::optional<wire::AuditRecord> audit) {
   // While a decision is on its way to the log, judge against it and answer
   // once it is durable, so no answer claims what a crash could undo.
   if (!m.waiters) m.waiters = std::make_unique<std::vector<std::function<void()>>>();
-  m.waiters->push_back([this, id, outcome, source, reply = std::move(reply)]() mutable {
-    ApplyTx(id, outcome, source, std::move(reply));
-  });
+  m.waiters->push_back(
+      [this, id, outcome, source, reply = std::move(reply), audit = std::move(audit)]() mutable {
+        ApplyTx(id, outcome, source, std::move(reply), std::move(audit));
+      });
 }
 
 wire::Frame BrokerCore::AnswerUnchanged(uint64_t id, wire::HalfState state, wire::TxOutcome outcome,
@@ -224,7 +236,8 @@ wire::Frame BrokerCore::AnswerForgotten(uint64_t id, std::optional<wire::TxOutco
   return AnswerUnchanged(id, *settled, *outcome, DecideTx(*settled, *outcome, source));
 }
 
-void BrokerCore::StoreOutcome(uint64_t id, wire::HalfState to, TxReply reply) {
+void BrokerCore::StoreOutcome(uint64_t id, wire::HalfState to, TxReply reply,
+                              std::optional<wire::AuditRecord> audit) {
   halves_.StartSettling(id, to);
   MessageEntry& m = *halves_.Find(id);
   ++m.pending_writes;
@@ -232,7 +245,12 @@ void BrokerCore::StoreOutcome(uint64_t id, wire::HalfState to, TxReply reply) {
   rec.set_message_id(id);
   rec.set_state(to);
   rec.set_time_ms(clock_());
-  const bool queued = Append(RecordType::kTxEnd, rec, [this, id, reply](auto pos) {
+  if (audit) {
+    audit->set_time_ms(rec.time_ms());
+    *rec.mutable_audit() = *audit;
+  }
+  const bool queued = Append(RecordType::kTxEnd, rec, [this, id, reply, audit](auto pos) {
+    if (pos.ok() && audit) RememberAudit(id, *audit);
     OutcomeStored(id, pos.status(), reply);
   });
   if (!queued) {

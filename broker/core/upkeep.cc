@@ -45,9 +45,9 @@ void BrokerCore::RunCheckBacks(uint64_t now) {
       DiscardUnanswered(id, m, now);
       continue;
     }
-    // One live connection of the producer group, in turn.
-    std::optional<uint64_t> producer_id = registry_.NextProducer(m.producer_group);
-    PeerState* producer = producer_id ? FindPeer(*producer_id) : nullptr;
+    // One live connection of the producer group, in turn (with auth on, one
+    // whose principal may produce for it).
+    PeerState* producer = CheckableProducer(m);
     --budget;
     if (producer == nullptr) {
       // Nobody to ask. The check counts all the same: a half whose producer
@@ -242,6 +242,9 @@ void BrokerCore::CarryForward(uint64_t id, MessageEntry& m) {
   snap.set_state(m.state());
   snap.set_commit_time_ms(m.commit_time_ms());
   snap.set_checks(m.checks);
+  if (const std::vector<wire::AuditRecord>* audit = AuditOf(id)) {
+    for (const wire::AuditRecord& a : *audit) *snap.add_audit() = a;
+  }
   for (uint32_t g : m.acked_by) {
     store::GroupProgress& p = *snap.add_groups();
     p.set_group(registry_.Name(registry_.group_topic(g).group));

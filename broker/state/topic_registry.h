@@ -141,6 +141,11 @@ class TopicRegistry {
   void RemoveProducer(uint32_t group, uint64_t peer);
   // One live producer of `group`, each in turn; nullopt if none.
   std::optional<uint64_t> NextProducer(uint32_t group);
+  // How many live producers `group` has.
+  size_t producer_count(uint32_t group) const {
+    auto it = producers_.find(group);
+    return it == producers_.end() ? 0 : it->second.size();
+  }
 
  private:
   const DeliveryOptions* const delivery_;

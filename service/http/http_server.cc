@@ -145,6 +145,7 @@ class Server::Session : public std::enable_shared_from_this<Session<Stream>> {
     res->version(version_);
     res->result(static_cast<unsigned>(r.status));
     res->set(bhttp::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) res->set(name, value);
     res->keep_alive(keep_alive_);
     res->body() = std::move(r.body);
     res->prepare_payload();

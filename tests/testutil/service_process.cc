@@ -41,6 +41,7 @@ HttpResult Http(uint16_t port, const std::string& method, const std::string& tar
     http::read(stream, buffer, parser);
     out.status = static_cast<int>(parser.get().result_int());
     out.body = parser.get().body();
+    out.www_authenticate = std::string(parser.get()[http::field::www_authenticate]);
   } catch (const std::exception&) {
     out.status = 0;
   }

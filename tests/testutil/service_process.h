@@ -18,6 +18,7 @@ using ServiceProcess = ListeningProcess;
 struct HttpResult {
   int status = 0;  // 0: no answer (connection failed or closed)
   std::string body;
+  std::string www_authenticate;  // the WWW-Authenticate header, if any
 };
 HttpResult Http(uint16_t port, const std::string& method, const std::string& target,
                 const std::string& body = "");

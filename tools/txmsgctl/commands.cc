@@ -17,6 +17,7 @@
 #include "proto/half_state.h"
 #include "tools/txmsgctl/paging.h"
 #include "tools/txmsgctl/render.h"
+#include "tools/txmsgctl/user_commands.h"
 #include "txmsg/blocking_client.h"
 
 namespace txmsg::ctl {
@@ -42,12 +43,14 @@ int ConnectFailureCode(const absl::Status& s) {
   }
 }
 
-// How txmsgctl connects: the broker, the timeout, TLS.
+// How txmsgctl connects: the broker, the timeout, TLS, the principal.
 ClientOptions ConnectOptions(const CtlOptions& o) {
   ClientOptions c;
   c.broker = o.broker;
   c.request_timeout = o.timeout;
   c.tls = o.tls;
+  c.user = o.user;
+  c.secret = o.secret;
   return c;
 }
 
@@ -326,6 +329,20 @@ int Dlq(const CtlOptions& o, const std::vector<std::string>& args) {
   return Usage("dlq takes list or replay, not '" + args[1] + "'");
 }
 
+// One AUDIT line per operator action: what, who, when, from where.
+void PrintAudit(const wire::HalfInfo& h) {
+  for (const wire::AuditRecord& a : h.audit()) {
+    std::printf("AUDIT       %s by %s at %s from %s (client %s)%s\n",
+                base::Printable(a.action()).c_str(), base::Printable(a.principal()).c_str(),
+                absl::FormatTime("%Y-%m-%d %H:%M:%E3S UTC", absl::FromUnixMillis(a.time_ms()),
+                                 absl::UTCTimeZone())
+                    .c_str(),
+                base::Printable(a.source()).c_str(), base::Printable(a.client_id()).c_str(),
+                a.group().empty() ? ""
+                                  : absl::StrCat(" group ", base::Printable(a.group())).c_str());
+  }
+}
+
 int HalfShow(const CtlOptions& o, uint64_t id) {
   wire::Frame f;
   f.mutable_show_half()->set_message_id(id);
@@ -342,6 +359,12 @@ int HalfShow(const CtlOptions& o, uint64_t id) {
       fields["body_format"].set_string_value(body.kind);
       fields["body"].set_string_value(body.text);
       std::printf("%s\n", ToJson(doc).c_str());
+      return kOk;
+    }
+    if (h.forgotten()) {
+      std::printf("id          %llu\nstate       %s (no longer retained)\n",
+                  static_cast<unsigned long long>(h.message_id()), HalfStateLabel(h.state()));
+      PrintAudit(h);
       return kOk;
     }
     std::printf(
@@ -375,6 +398,7 @@ int HalfShow(const CtlOptions& o, uint64_t id) {
       std::printf("check history:\n%s",
                   Table({"#", "SENT (UTC)", "ASKED", "ANSWER"}, rows).c_str());
     }
+    PrintAudit(h);
     return kOk;
   });
 }

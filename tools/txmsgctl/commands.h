@@ -28,6 +28,9 @@ struct CtlOptions {
   std::chrono::milliseconds timeout{5000};
   // TLS to the broker (--tls_ca, --tls_cert, --tls_key); off without a CA.
   TlsOptions tls;
+  // --user, and its secret from TXMSG_SECRET (a broker with --auth_file).
+  std::string user;
+  std::string secret;
 };
 
 // `args` are the positional arguments: {"half", "list"}, {"send", TOPIC, BODY}, ...

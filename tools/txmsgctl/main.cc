@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "base/flags.h"
 #include "tools/txmsgctl/commands.h"
+#include "tools/txmsgctl/user_commands.h"
 
 ABSL_FLAG(std::string, broker, "127.0.0.1:9876", "broker address HOST:PORT ([IPv6]:PORT)");
 ABSL_FLAG(std::string, tls_ca, "",
@@ -26,14 +27,23 @@ ABSL_FLAG(std::string, older_than, "", "half list: only halves older than this (
 ABSL_FLAG(bool, half, false, "send: store a half message and leave it pending");
 ABSL_FLAG(std::string, key, "", "send: message key");
 ABSL_FLAG(std::vector<std::string>, prop, {}, "send: properties k=v[,k=v...] (repeatable)");
+ABSL_FLAG(std::string, user, "",
+          "authenticate as this user (a broker with --auth_file); the secret is read from the "
+          "environment variable TXMSG_SECRET, never from a flag");
+ABSL_FLAG(std::vector<std::string>, role, {},
+          "user add: produce, consume, admin or admin_read (repeat for several); a role may "
+          "carry its own patterns: produce:groups=G,..:topics=T,..");
+ABSL_FLAG(std::string, groups, "", "user add: group patterns, comma-separated (* wildcard)");
+ABSL_FLAG(std::string, topics, "", "user add: topic patterns, comma-separated (* wildcard)");
 ABSL_FLAG(int32_t, hold, 0, "send --half: stay this many seconds answering check-backs UNKNOWN");
 
 namespace {
 
 constexpr char kUsage[] =
     "inspects and resolves the txmsg broker's half messages, groups and DLQs.\n\n"
-    "Usage: txmsgctl [--broker HOST:PORT] [--timeout 5s] [--json]\n"
-    "                [--tls_ca FILE [--tls_cert FILE --tls_key FILE]] COMMAND\n\n"
+    "Usage: txmsgctl [--broker HOST:PORT] [--user NAME] [--timeout 5s] [--json]\n"
+    "                [--tls_ca FILE [--tls_cert FILE --tls_key FILE]] COMMAND\n"
+    "(with --user, the secret comes from the environment variable TXMSG_SECRET)\n\n"
     "Commands:\n"
     "  half list [--group G] [--topic T] [--state pending|discarded] [--older-than 30s]\n"
     "  half show ID\n"
@@ -43,12 +53,34 @@ constexpr char kUsage[] =
     "  topic delete NAME           (refused while it has open halves or connected consumers)\n"
     "  group delete GROUP TOPIC    (refused while consumers of it are connected)\n"
     "  send TOPIC BODY [--half --group G] [--key K] [--prop k=v]\n"
+    "  user add FILE NAME --role produce|consume|admin|admin_read[:groups=P:topics=P] [--role ...]\n"
+    "           [--groups PATTERNS] [--topics PATTERNS]   (secret: TXMSG_SECRET or stdin)\n"
+    "  user remove FILE NAME | user list FILE\n"
     "List commands take --watch SECONDS.\n\n"
     "Exit codes: 0 success, 1 the broker refused the request, 2 the broker cannot be\n"
     "reached or the arguments are wrong.";
 
 // Abseil exits 1 on an unknown flag or a bad value; txmsgctl promises 2 for
 // wrong arguments. Check them first, and accept --older-than for --older_than.
+// Every --role given (Abseil keeps only the last occurrence of a flag).
+std::vector<std::string> AllRoles(int argc, char** argv) {
+  std::vector<std::string> roles;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;
+    std::string value;
+    if (arg.rfind("--role=", 0) == 0) {
+      value = arg.substr(7);
+    } else if (arg == "--role" && i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      continue;
+    }
+    roles.push_back(value);
+  }
+  return roles;
+}
+
 bool CheckFlags(int argc, char** argv, std::vector<std::string>* storage) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -91,6 +123,7 @@ int main(int argc, char** argv) {
   txmsg::base::HandleHelp(argc, argv, kUsage);  // --help exits 0 before the flag check
   std::vector<std::string> storage;
   storage.reserve(static_cast<size_t>(argc));
+  const std::vector<std::string> roles = AllRoles(argc, argv);
   if (!CheckFlags(argc, argv, &storage)) return 2;
   const std::vector<std::string> args = txmsg::base::ParseFlags(argc, argv, kUsage);
   txmsg::ctl::CtlOptions o;
@@ -122,6 +155,22 @@ int main(int argc, char** argv) {
   if (args.empty()) {
     std::fprintf(stderr, "%s\n", kUsage);
     return 2;
+  }
+  if (args[0] == "user") {
+    txmsg::ctl::UserOptions u;
+    u.roles = roles;
+    u.groups = absl::GetFlag(FLAGS_groups);
+    u.topics = absl::GetFlag(FLAGS_topics);
+    return txmsg::ctl::RunUserCommand(args, u);
+  }
+  o.user = absl::GetFlag(FLAGS_user);
+  if (!o.user.empty()) {
+    o.secret = txmsg::ctl::ReadSecret(/*from_stdin=*/false);
+    if (o.secret.empty()) {
+      std::fprintf(stderr, "txmsgctl: --user needs its secret in the environment variable "
+                           "TXMSG_SECRET\n");
+      return 2;
+    }
   }
   return txmsg::ctl::RunCommand(args, o);
 }

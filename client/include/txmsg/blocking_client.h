@@ -27,6 +27,16 @@ class BlockingClient {
   static absl::StatusOr<std::unique_ptr<BlockingClient>> Connect(
       const ClientOptions& options, wire::ClientRole role = wire::ROLE_ADMIN,
       const std::string& producer_group = "");
+  // The principal to authenticate as (a broker with --auth_file).
+  struct Credentials {
+    std::string user;
+    std::string secret;
+  };
+  // As above, authenticating as `credentials` in Hello. A refused Hello is
+  // UNAUTHENTICATED (or PERMISSION_DENIED) with the broker's reason.
+  static absl::StatusOr<std::unique_ptr<BlockingClient>> Connect(
+      const std::string& broker, wire::ClientRole role, const std::string& producer_group,
+      std::chrono::milliseconds timeout, const Credentials& credentials);
   ~BlockingClient();
   BlockingClient(const BlockingClient&) = delete;
   BlockingClient& operator=(const BlockingClient&) = delete;

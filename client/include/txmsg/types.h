@@ -37,6 +37,14 @@ struct ClientOptions {
   // refuses) ends Start/WaitReady at once with the reason, rather than
   // after the whole wait.
   TlsOptions tls;
+
+  // ---- authentication (a broker with --auth_file; docs/security.md) ----
+  // The principal to authenticate as in Hello, and its secret. Empty user:
+  // none (a broker without --auth_file; or, with mutual TLS, the name in
+  // the client certificate). The secret is sent only in Hello and never
+  // logged; read it from a file or the environment, never a command line.
+  std::string user;
+  std::string secret;
 };
 
 // A message as produced.
