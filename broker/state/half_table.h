@@ -204,7 +204,7 @@ class HalfMessageTable {
   void DropRestored(Entries::iterator it);
 
   const size_t settled_memory_;
-  bool restored_ = false;    // FinishRestore ran: indexes and counts are kept
+  bool restoring_ = false;   // between the first Restore and FinishRestore: no index kept
   Entries entries_;          // live messages by id
   std::set<uint64_t> open_;  // PENDING or DISCARDED
   std::set<std::pair<uint64_t, uint64_t>> checks_;  // (due, id): PENDING, not settling
