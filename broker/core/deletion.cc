@@ -69,8 +69,7 @@ void BrokerCore::HandleDeleteTopic(PeerState& ps, uint64_t corr, const wire::Del
   if (!AppendDeletion(ps, corr, RecordType::kDeleteTopic, rec, ok)) return;
   DropTopic(*t);
   LogEvent("operator ", ps.client_id, " deleted topic ", req.topic(), ": ",
-           answer.dropped_messages(), " messages and ", answer.dropped_groups(),
-           " groups dropped");
+           answer.dropped_messages(), " messages and ", answer.dropped_groups(), " groups dropped");
 }
 
 void BrokerCore::HandleDeleteGroup(PeerState& ps, uint64_t corr, const wire::DeleteGroup& req) {
@@ -81,10 +80,10 @@ void BrokerCore::HandleDeleteGroup(PeerState& ps, uint64_t corr, const wire::Del
         absl::StrCat("no consumer group '", req.group(), "' on topic '", req.topic(), "'"));
   }
   if (!gt->consumers.empty()) {
-    return SendError(ps, corr, wire::ERROR_FAILED_PRECONDITION,
-                     absl::StrCat("consumer group '", req.group(), "' on topic '", req.topic(),
-                                  "' has ", gt->consumers.size(),
-                                  " connected consumer(s); stop them first"));
+    return SendError(
+        ps, corr, wire::ERROR_FAILED_PRECONDITION,
+        absl::StrCat("consumer group '", req.group(), "' on topic '", req.topic(), "' has ",
+                     gt->consumers.size(), " connected consumer(s); stop them first"));
   }
   store::StoredDeleteGroup rec;
   rec.set_group(req.group());

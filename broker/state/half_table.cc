@@ -132,10 +132,10 @@ std::vector<uint64_t> HalfMessageTable::IdsOfTopic(uint32_t topic) const {
 size_t HalfMessageTable::ForgetTopic(uint32_t topic) {
   const std::vector<uint64_t> ids = IdsOfTopic(topic);
   for (uint64_t id : ids) {
-    if (restored_) {
-      Forget(id);
-    } else {
+    if (restoring_) {
       DropRestored(entries_.find(id));
+    } else {
+      Forget(id);
     }
   }
   if (topic < topics_.size()) topics_[topic] = TopicState{};
@@ -215,6 +215,7 @@ std::optional<uint64_t> HalfMessageTable::OldestCommitted(uint32_t topic) {
 
 MessageEntry& HalfMessageTable::Restore(uint64_t id, MessageEntry m, wire::HalfState state,
                                         uint64_t commit_time_ms) {
+  restoring_ = true;
   m.state_ = state;
   m.settling_ = wire::HALF_STATE_UNSPECIFIED;
   m.commit_time_ms_ = commit_time_ms;
@@ -235,12 +236,12 @@ void HalfMessageTable::RestoreDiscard(uint64_t id) {
 }
 
 void HalfMessageTable::RestoreForget(uint64_t id) {
-  if (restored_) return Forget(id);
+  if (!restoring_) return Forget(id);
   DropRestored(entries_.find(id));
 }
 
 std::vector<uint64_t> HalfMessageTable::FinishRestore(uint64_t now_ms, uint64_t tx_timeout_ms) {
-  restored_ = true;
+  restoring_ = false;
   std::vector<std::pair<uint64_t, uint64_t>> committed;  // (commit time, id)
   std::vector<uint64_t> dead;
   for (auto& [id, m] : entries_) {

@@ -200,13 +200,13 @@ class HalfMessageTable {
   // so it never outgrows the live set much.
   void TrimCommitOrder(TopicState& t);
 
- // Drops `id` while restoring (no index or count is kept yet).
+  // Drops `id` while restoring (no index or count is kept yet).
   void DropRestored(Entries::iterator it);
 
   const size_t settled_memory_;
-  bool restored_ = false;  // FinishRestore ran: indexes and counts are kept
-  Entries entries_;                                 // live messages by id
-  std::set<uint64_t> open_;                         // PENDING or DISCARDED
+  bool restoring_ = false;   // between the first Restore and FinishRestore: no index kept
+  Entries entries_;          // live messages by id
+  std::set<uint64_t> open_;  // PENDING or DISCARDED
   std::set<std::pair<uint64_t, uint64_t>> checks_;  // (due, id): PENDING, not settling
   std::vector<TopicState> topics_;                  // by topic index
   uint64_t pending_ = 0;

@@ -113,9 +113,7 @@ class TopicRegistry {
   // one has live == false and an empty queue).
   size_t group_topic_count() const { return group_topics_.size(); }
   // Group-topics that exist (the cap's count).
-  size_t live_group_topic_count() const {
-    return group_topics_.size() - free_group_topics_.size();
-  }
+  size_t live_group_topic_count() const { return group_topics_.size() - free_group_topics_.size(); }
   // Deletes group-topic `gt` (its queue and DLQ with it); its slot is
   // reused by the next new group-topic.
   void RemoveGroupTopic(uint32_t gt);

@@ -112,7 +112,9 @@ uint16_t BrokerPort(System& s) {
   return static_cast<uint16_t>(std::stoi(s.broker().substr(s.broker().rfind(':') + 1)));
 }
 
-uint16_t HttpPort(System& s, Which w) { return w == System::kOrder ? s.order_port() : s.stock_port(); }
+uint16_t HttpPort(System& s, Which w) {
+  return w == System::kOrder ? s.order_port() : s.stock_port();
+}
 
 // User + system CPU time of `pid`, seconds (-1 if it cannot be read).
 double CpuSeconds(pid_t pid) {
@@ -165,7 +167,8 @@ void ExpectHelloDeadline(const char* scenario, Flood& flood, Violations& seen) {
   if (!WaitFor([&] { return flood.ClosedByPeer() == flood.size(); },
                kTestHelloTimeout + kStepWait / 4)) {
     seen.push_back(absl::StrCat(scenario, ": ", flood.size() - flood.ClosedByPeer(), " of ",
-                                flood.size(), " silent broker connections still open after the "
+                                flood.size(),
+                                " silent broker connections still open after the "
                                 "Hello deadline"));
   }
 }
@@ -184,8 +187,9 @@ Violations IdleFlood(FaultSuite& suite, std::mt19937_64& rng) {
       http_flood.Open(HttpPort(s, w), "127.0.0.1",
                       kMinHttpFlood + static_cast<int>(rng() % kHttpFloodRange));
     }
-    std::printf("  [idle-flood] %zu silent broker connections, %zu silent HTTP ones at %zu orders\n",
-                opened, http_flood.size(), l.accepted());
+    std::printf(
+        "  [idle-flood] %zu silent broker connections, %zu silent HTTP ones at %zu orders\n",
+        opened, http_flood.size(), l.accepted());
     const size_t before = l.accepted();
     // Legitimate clients get in: an operator, and a service restarted
     // meanwhile (it connects to the broker again from 127.0.0.1).

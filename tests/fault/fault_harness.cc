@@ -167,13 +167,10 @@ FaultSuite::FaultSuite() {
               static_cast<unsigned long long>(seed_), static_cast<unsigned long long>(seed_));
 }
 
-std::vector<std::string> FaultSuite::Run(const std::string& name,
-                                         std::map<System::Which, std::vector<std::string>> env,
-                                         int orders,
-                                         const std::function<void(System&, Workload&)>& disturb,
-                                         std::chrono::milliseconds quiet_timeout,
-                                         std::optional<chaos::ChaosOptions> chaos,
-                                         std::map<System::Which, std::string> wrappers) {
+std::vector<std::string> FaultSuite::Run(
+    const std::string& name, std::map<System::Which, std::vector<std::string>> env, int orders,
+    const std::function<void(System&, Workload&)>& disturb, std::chrono::milliseconds quiet_timeout,
+    std::optional<chaos::ChaosOptions> chaos, std::map<System::Which, std::string> wrappers) {
   System sys(env, chaos, std::move(wrappers));
   if (!sys.started()) {
     std::printf("  [%s] violation: the system did not start\n", name.c_str());

@@ -53,9 +53,15 @@ struct Scenario {
 };
 // Every scenario but the mutation controls, in the order the soak runs them.
 inline constexpr Scenario kScenarios[] = {
-    {"crash-points", CrashPoints}, {"random-kills", RandomKills}, {"pauses", Pauses},
-    {"bad-input", BadInput},       {"network", Network},          {"storage", Storage},
-    {"descriptors", Descriptors},  {"idle-flood", IdleFlood},     {"db-full", DbFull},
+    {"crash-points", CrashPoints},
+    {"random-kills", RandomKills},
+    {"pauses", Pauses},
+    {"bad-input", BadInput},
+    {"network", Network},
+    {"storage", Storage},
+    {"descriptors", Descriptors},
+    {"idle-flood", IdleFlood},
+    {"db-full", DbFull},
     {"poison", Poison},
 };
 

@@ -12,8 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "service/contract.h"
 #include "tests/fault/fault_scenarios.h"
+#include "tests/testutil/event_builders.h"
 #include "txmsg/blocking_client.h"
-#include "txmsg/events.pb.h"
 
 namespace txmsg::fault {
 namespace {
@@ -40,7 +40,9 @@ constexpr uint64_t kMaxPoisonBytes = 64;
 // A poison message is dead-lettered within this (it takes one delivery).
 constexpr auto kPoisonSettle = 20s;
 
-uint16_t HttpPort(System& s, Which w) { return w == System::kOrder ? s.order_port() : s.stock_port(); }
+uint16_t HttpPort(System& s, Which w) {
+  return w == System::kOrder ? s.order_port() : s.stock_port();
+}
 
 // The ids in `group`'s DLQ (first page: far more than a run makes).
 std::set<uint64_t> Dlq(System& s, const std::string& group) {
@@ -132,32 +134,14 @@ Violations DbFull(FaultSuite& suite, std::mt19937_64& rng) {
                           if (!Reached(l, kOrdersBeforeDbFull)) return;
                           DatabaseOutage(s, l, w, flag, outage, name, seen);
                         }));
-    for (const std::string& x : seen) std::printf("  [%s] violation: %s\n", name.c_str(), x.c_str());
+    for (const std::string& x : seen)
+      std::printf("  [%s] violation: %s\n", name.c_str(), x.c_str());
     Append(v, seen);
   }
   return v;
 }
 
 namespace {
-
-events::OrderPlaced PoisonOrder(const std::string& tx, int64_t product, int32_t pay) {
-  events::OrderPlaced o;
-  o.set_tx_no(tx);
-  o.set_order_no(tx.empty() ? "" : "poison-order-" + tx);
-  o.set_product_id(product);
-  o.set_pay_count(pay);
-  return o;
-}
-
-events::StockOutcome PoisonOutcome(const std::string& order_no, const std::string& tx, int kind) {
-  events::StockOutcome o;
-  o.set_order_no(order_no);
-  o.set_tx_no(tx);
-  o.set_product_id(1);
-  o.set_pay_count(1);
-  o.set_outcome(static_cast<events::StockOutcomeKind>(kind));
-  return o;
-}
 
 // One round of every kind of poison for each service. Stock-service gets
 // orders it can never process (a valid-looking order for nobody would
@@ -185,23 +169,29 @@ struct Poisoner {
     const std::string tx = absl::StrCat("poison-", round++, "-", rng() % 1'000'000);
     const std::string orders = contract::kOrderTopic;
     Publish(orders, Unparsable(), stock);
-    Publish(orders, "", stock);                                            // no tx_no
-    Publish(orders, PoisonOrder("", 1, 1).SerializeAsString(), stock);     // missing field
-    Publish(orders, PoisonOrder(tx, 1, 0).SerializeAsString(), stock);     // count 0
-    Publish(orders, PoisonOrder(tx, -1 - static_cast<int64_t>(rng() % 100), 1).SerializeAsString(),
+    Publish(orders, "", stock);  // no tx_no
+    Publish(orders, testing::OrderPlacedEvent("", 1, 1).SerializeAsString(),
+            stock);  // missing field
+    Publish(orders, testing::OrderPlacedEvent(tx, 1, 0).SerializeAsString(), stock);  // count 0
+    Publish(orders,
+            testing::OrderPlacedEvent(tx, -1 - static_cast<int64_t>(rng() % 100), 1)
+                .SerializeAsString(),
             stock);  // product id out of range
     const std::string outcomes[] = {contract::kConfirmTopic, contract::kRollbackTopic};
     auto outcome_topic = [&] { return outcomes[rng() % 2]; };
     Publish(outcome_topic(), Unparsable(), order);
-    Publish(outcome_topic(), PoisonOutcome("", tx, 1).SerializeAsString(), order);
-    Publish(outcome_topic(), PoisonOutcome(real_order_no, tx, 40 + static_cast<int>(rng() % 50))
-                                 .SerializeAsString(),
+    Publish(outcome_topic(), testing::StockOutcomeEvent("", tx, 1).SerializeAsString(), order);
+    Publish(outcome_topic(),
+            testing::StockOutcomeEvent(real_order_no, tx, 40 + static_cast<int>(rng() % 50))
+                .SerializeAsString(),
             order);  // an outcome this build does not know
-    Publish(outcome_topic(), PoisonOutcome("no-such-" + tx, tx, 1 + static_cast<int>(rng() % 2))
-                                 .SerializeAsString(),
+    Publish(outcome_topic(),
+            testing::StockOutcomeEvent("no-such-" + tx, tx, 1 + static_cast<int>(rng() % 2))
+                .SerializeAsString(),
             order);  // an order that does not exist
-    Publish(outcome_topic(), PoisonOutcome(real_order_no, tx, 1 + static_cast<int>(rng() % 2))
-                                 .SerializeAsString(),
+    Publish(outcome_topic(),
+            testing::StockOutcomeEvent(real_order_no, tx, 1 + static_cast<int>(rng() % 2))
+                .SerializeAsString(),
             order);  // a real order, someone else's transaction
   }
 };
@@ -233,10 +223,9 @@ Violations Poison(FaultSuite& suite, std::mt19937_64& rng) {
     const std::pair<const char*, std::set<uint64_t>*> dlqs[] = {
         {contract::kStockConsumerGroup, &p.stock}, {contract::kOrderOutcomeGroup, &p.order}};
     for (const auto& [group, published] : dlqs) {
-      if (!WaitFor([&, group = group, published = published] {
-            return Dlq(s, group) == *published;
-          },
-                   kPoisonSettle)) {
+      if (!WaitFor(
+              [&, group = group, published = published] { return Dlq(s, group) == *published; },
+              kPoisonSettle)) {
         seen.push_back(absl::StrCat("poison: the DLQ of ", group, " holds ", Dlq(s, group).size(),
                                     " messages, not the ", published->size(), " poison ones"));
       }
@@ -245,8 +234,8 @@ Violations Poison(FaultSuite& suite, std::mt19937_64& rng) {
                                                 {System::kOrder, p.order.size()}};
     for (const auto& [w, published] : counted) {
       if (PoisonCounted(s, w) < static_cast<int64_t>(published)) {
-        seen.push_back(absl::StrCat("poison: ", System::kNames[w], " counted ",
-                                    PoisonCounted(s, w), " poison messages of ", published));
+        seen.push_back(absl::StrCat("poison: ", System::kNames[w], " counted ", PoisonCounted(s, w),
+                                    " poison messages of ", published));
       }
     }
     if (s.Exited(System::kOrder) || s.pid(System::kOrder) != order_pid)

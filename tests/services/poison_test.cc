@@ -7,8 +7,8 @@
 #include "gtest/gtest.h"
 #include "service/contract.h"
 #include "tests/services/system_fixture.h"
+#include "tests/testutil/event_builders.h"
 #include "txmsg/blocking_client.h"
-#include "txmsg/events.pb.h"
 #include "txmsg/producer.h"
 
 namespace txmsg {
@@ -52,35 +52,20 @@ class PoisonTest : public SystemTest {
   std::unique_ptr<TransactionProducer> producer_;
 };
 
-events::OrderPlaced Order(const std::string& tx, int64_t product, int32_t pay) {
-  events::OrderPlaced o;
-  o.set_tx_no(tx);
-  o.set_order_no("order-" + tx);
-  o.set_product_id(product);
-  o.set_pay_count(pay);
-  return o;
-}
-
-events::StockOutcome Outcome(const std::string& order_no, const std::string& tx, int kind) {
-  events::StockOutcome o;
-  o.set_order_no(order_no);
-  o.set_tx_no(tx);
-  o.set_product_id(1);
-  o.set_pay_count(1);
-  o.set_outcome(static_cast<events::StockOutcomeKind>(kind));
-  return o;
-}
-
 TEST_F(PoisonTest, StockServiceDeadLettersOrdersItCanNeverProcessAndStaysUp) {
   StartAll();
   std::set<uint64_t> poison;
   poison.insert(Publish(contract::kOrderTopic, "\xff\xff\xff not a protobuf"));  // unparsable
   poison.insert(Publish(contract::kOrderTopic, ""));  // parses as empty: no tx_no
-  poison.insert(Publish(contract::kOrderTopic, Order("", 1, 1).SerializeAsString()));
-  poison.insert(Publish(contract::kOrderTopic, Order("p-0", 1, 0).SerializeAsString()));
-  poison.insert(Publish(contract::kOrderTopic, Order("p-neg", -5, 1).SerializeAsString()));
   poison.insert(
-      Publish(contract::kOrderTopic, Order("p-big", int64_t{1} << 60, 1).SerializeAsString()));
+      Publish(contract::kOrderTopic, testing::OrderPlacedEvent("", 1, 1).SerializeAsString()));
+  poison.insert(
+      Publish(contract::kOrderTopic, testing::OrderPlacedEvent("p-0", 1, 0).SerializeAsString()));
+  poison.insert(Publish(contract::kOrderTopic,
+                        testing::OrderPlacedEvent("p-neg", -5, 1).SerializeAsString()));
+  poison.insert(
+      Publish(contract::kOrderTopic,
+              testing::OrderPlacedEvent("p-big", int64_t{1} << 60, 1).SerializeAsString()));
 
   ASSERT_TRUE(WaitFor([&] { return Dlq(contract::kStockConsumerGroup) == poison; }, 20s))
       << "every poison order is dead-lettered, and nothing else";
@@ -104,16 +89,20 @@ TEST_F(PoisonTest, OrderServiceDeadLettersOutcomesItCanNeverApplyAndStaysUp) {
 
   std::set<uint64_t> poison;
   poison.insert(Publish(contract::kRollbackTopic, "garbage \x01\x02\n\x1b[31m"));
-  poison.insert(Publish(contract::kRollbackTopic, Outcome("", tx_no, 2).SerializeAsString()));
-  // An outcome this build does not know (a newer stock-service's), and none.
-  poison.insert(
-      Publish(contract::kRollbackTopic, Outcome(order_no, tx_no, 99).SerializeAsString()));
-  poison.insert(Publish(contract::kConfirmTopic, Outcome(order_no, tx_no, 0).SerializeAsString()));
-  // Outcomes for orders that do not exist here.
-  poison.insert(Publish(contract::kConfirmTopic,
-                        Outcome("no-such-order", "no-such-tx", 1).SerializeAsString()));
   poison.insert(Publish(contract::kRollbackTopic,
-                        Outcome(order_no, "someone-elses-tx", 2).SerializeAsString()));
+                        testing::StockOutcomeEvent("", tx_no, 2).SerializeAsString()));
+  // An outcome this build does not know (a newer stock-service's), and none.
+  poison.insert(Publish(contract::kRollbackTopic,
+                        testing::StockOutcomeEvent(order_no, tx_no, 99).SerializeAsString()));
+  poison.insert(Publish(contract::kConfirmTopic,
+                        testing::StockOutcomeEvent(order_no, tx_no, 0).SerializeAsString()));
+  // Outcomes for orders that do not exist here.
+  poison.insert(
+      Publish(contract::kConfirmTopic,
+              testing::StockOutcomeEvent("no-such-order", "no-such-tx", 1).SerializeAsString()));
+  poison.insert(
+      Publish(contract::kRollbackTopic,
+              testing::StockOutcomeEvent(order_no, "someone-elses-tx", 2).SerializeAsString()));
 
   ASSERT_TRUE(WaitFor([&] { return Dlq(contract::kOrderOutcomeGroup) == poison; }, 20s))
       << "every poison outcome is dead-lettered, and nothing else";

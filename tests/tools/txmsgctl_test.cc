@@ -364,6 +364,10 @@ TEST_F(TxmsgctlTest, TopicAndGroupDeleteRefuseLiveWorkWithTheDocumentedExitCodes
   Json(topic.out);
   EXPECT_EQ(Ctl({"topics"}, addr).out.find("doomed"), std::string::npos);
   EXPECT_EQ(Ctl({"topic", "delete", "doomed"}, addr).code, 1);
+  // Still deleted after a restart of the broker (the deletion is in its log).
+  ASSERT_TRUE(b.Restart());
+  EXPECT_EQ(Ctl({"topics"}, addr).out.find("doomed"), std::string::npos);
+  EXPECT_EQ(Ctl({"topic", "delete", "doomed"}, addr).code, 1);
 }
 
 // A broker with a small frame limit answers listings in pages of a few

@@ -472,20 +472,21 @@ int Delete(const CtlOptions& o, const std::vector<std::string>& args) {
   Session s(o);
   return RunOnce(s, f, [&](const wire::Frame& r) {
     if (o.json) {
-      std::printf("%s\n",
-                  ToJson(topic ? ToValue(r.delete_topic_ok()) : ToValue(r.delete_group_ok()))
-                      .c_str());
+      std::printf(
+          "%s\n",
+          ToJson(topic ? ToValue(r.delete_topic_ok()) : ToValue(r.delete_group_ok())).c_str());
     } else if (topic) {
       std::printf("deleted topic %s: %llu message(s) and %u group(s) dropped\n",
                   base::Printable(args[2]).c_str(),
                   static_cast<unsigned long long>(r.delete_topic_ok().dropped_messages()),
                   r.delete_topic_ok().dropped_groups());
     } else {
-      std::printf("deleted group %s on topic %s: %llu unacked message(s) dropped "
-                  "(%llu in its DLQ)\n",
-                  base::Printable(args[2]).c_str(), base::Printable(args[3]).c_str(),
-                  static_cast<unsigned long long>(r.delete_group_ok().unacked()),
-                  static_cast<unsigned long long>(r.delete_group_ok().dlq()));
+      std::printf(
+          "deleted group %s on topic %s: %llu unacked message(s) dropped "
+          "(%llu in its DLQ)\n",
+          base::Printable(args[2]).c_str(), base::Printable(args[3]).c_str(),
+          static_cast<unsigned long long>(r.delete_group_ok().unacked()),
+          static_cast<unsigned long long>(r.delete_group_ok().dlq()));
     }
     return kOk;
   });

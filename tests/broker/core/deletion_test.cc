@@ -87,8 +87,7 @@ TEST(CoreDeletionTest, DeletedTopicTakesItsMessagesAndGroupsAndFreesItsPlace) {
   EXPECT_EQ(r.delete_topic_ok().dropped_messages(), 2u);
   EXPECT_EQ(r.delete_topic_ok().dropped_groups(), 1u);
   EXPECT_EQ(TopicNames(h), std::vector<std::string>{"other"});
-  EXPECT_EQ(ErrorOf(h.Connect(wire::ROLE_ADMIN).Call(ListDlqFrame(kGroup))),
-            wire::ERROR_NOT_FOUND);
+  EXPECT_EQ(ErrorOf(h.Connect(wire::ROLE_ADMIN).Call(ListDlqFrame(kGroup))), wire::ERROR_NOT_FOUND);
   const wire::Frame stats = h.Connect(wire::ROLE_ADMIN).Call(StatsFrame());
   EXPECT_EQ(stats.stats_ok().committed(), 1u);  // "kept" only
 
@@ -194,8 +193,7 @@ TEST(CoreDeletionTest, DeletionsSurviveARestartAndNamesUsedAgainStartEmpty) {
   ASSERT_OK(h.Open());
   EXPECT_EQ(TopicNames(h), std::vector<std::string>{kTopic});
   EXPECT_EQ(h.Connect(wire::ROLE_ADMIN).Call(StatsFrame()).stats_ok().committed(), 0u);
-  EXPECT_EQ(ErrorOf(h.Connect(wire::ROLE_ADMIN).Call(ListDlqFrame(kGroup))),
-            wire::ERROR_NOT_FOUND);
+  EXPECT_EQ(ErrorOf(h.Connect(wire::ROLE_ADMIN).Call(ListDlqFrame(kGroup))), wire::ERROR_NOT_FOUND);
   // Both names start empty, and the caps count what is left.
   CoreClient& consumer = h.Connect(wire::ROLE_CONSUMER);
   EXPECT_EQ(Subscribe(consumer, kTopic, kGroup), 0u);

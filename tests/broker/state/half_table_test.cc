@@ -253,6 +253,35 @@ TEST(HalfMessageTableTest, RestoreRebuildsStatesScheduleAndCommitOrderFromTheLog
   EXPECT_EQ(t.SettledState(40), wire::HALF_ROLLED_BACK);
 }
 
+TEST(HalfMessageTableTest, ForgetTopicDropsItsMessagesAndCountsLiveAndWhileRestoring) {
+  HalfMessageTable live(10);
+  live.AddPlain(10, Half(0, ""), 100);
+  live.AddHalf(20, Half(1), 500);
+  live.AddPlain(30, Half(0, ""), 200);
+  EXPECT_EQ(live.ForgetTopic(0), 2u);
+  EXPECT_EQ(live.committed(), 0u);
+  EXPECT_EQ(live.committed_in(0), 0u);
+  EXPECT_TRUE(Committed(live, 0).empty());
+  EXPECT_FALSE(live.OldestCommitted(0));
+  EXPECT_EQ(live.pending_in(1), 1u);  // another topic's half stays
+  // Its index serves a new topic, from an empty start.
+  live.AddPlain(40, Half(0, ""), 300);
+  EXPECT_EQ(Committed(live, 0), std::vector<uint64_t>{40});
+
+  HalfMessageTable restored(10);
+  restored.Restore(10, Half(0, "tx-10"), wire::HALF_PENDING, 0);
+  restored.RestoreOutcome(10, wire::HALF_COMMITTED, 150);
+  restored.Restore(20, Half(0, ""), wire::HALF_COMMITTED, 160);
+  restored.Restore(30, Half(1, ""), wire::HALF_COMMITTED, 170);
+  restored.Restore(50, Half(1, ""), wire::HALF_COMMITTED, 180);
+  EXPECT_EQ(restored.ForgetTopic(0), 2u);
+  restored.RestoreForget(50);  // a FORGET record
+  EXPECT_EQ(restored.FinishRestore(1000, 500), std::vector<uint64_t>{30});
+  EXPECT_EQ(restored.committed(), 1u);
+  EXPECT_EQ(restored.committed_in(0), 0u);
+  EXPECT_EQ(restored.SettledState(10), wire::HALF_COMMITTED);  // a late EndTx is answered
+}
+
 TEST(HalfMessageTableTest, AClockSetBackSinceTheStoreDoesNotPostponeTheFirstCheck) {
   HalfMessageTable t(10);
   constexpr uint64_t kDay = 24ull * 3600 * 1000;

@@ -139,5 +139,64 @@ TEST(TopicRegistryTest, ProducerGroupsAreCountedOnceAndApartFromOtherNames) {
   EXPECT_EQ(r.producer_group_count(), 1u);
 }
 
+TEST(TopicRegistryTest, RemovedGroupTopicFreesItsSlotForANewOneThatStartsEmpty) {
+  const DeliveryOptions o;
+  TopicRegistry r(&o);
+  const uint32_t t = r.AddTopic("t");
+  const uint32_t g = r.Intern("g");
+  const uint32_t h = r.Intern("h");
+  GroupTopic& first = r.AddGroupTopic(g, t).gt;
+  const uint32_t slot = first.index;
+  first.queue.AddToDlq(7, 3, 100);
+  r.AddGroupTopic(h, t);
+  r.RemoveGroupTopic(slot);
+  EXPECT_EQ(r.live_group_topic_count(), 1u);
+  EXPECT_EQ(r.group_topic_count(), 2u);  // the slot stays, empty and not live
+  EXPECT_FALSE(r.group_topic(slot).live);
+  EXPECT_TRUE(r.group_topic(slot).queue.dlq().empty());
+  EXPECT_EQ(r.FindGroupTopic("g", "t"), nullptr);
+  EXPECT_TRUE(r.GroupTopicsOf("g").empty());
+  EXPECT_EQ(r.topic(t).groups.size(), 1u);
+  bool listed = false;
+  r.WalkGroupTopicsAfter("", "", [&](const GroupTopic& gt) {
+    listed = listed || gt.group == g;
+    return true;
+  });
+  EXPECT_FALSE(listed);
+
+  const TopicRegistry::Added again = r.AddGroupTopic(g, t);
+  EXPECT_TRUE(again.created);
+  EXPECT_EQ(again.gt.index, slot);  // reused
+  EXPECT_TRUE(again.gt.live);
+  EXPECT_TRUE(again.gt.queue.dlq().empty());
+  EXPECT_EQ(r.live_group_topic_count(), 2u);
+}
+
+TEST(TopicRegistryTest, RemovedTopicFreesItsNameAndSlot) {
+  const DeliveryOptions o;
+  TopicRegistry r(&o);
+  const uint32_t a = r.AddTopic("a");
+  r.AddTopic("b");
+  r.topic(a).storing = 2;
+  r.RemoveTopic(a);
+  EXPECT_EQ(r.live_topic_count(), 1u);
+  EXPECT_FALSE(r.FindTopic("a"));
+  std::vector<std::string> names;
+  r.WalkTopicsAfter("", [&](uint32_t t) {
+    names.push_back(r.TopicName(t));
+    return true;
+  });
+  EXPECT_EQ(names, std::vector<std::string>{"b"});
+  // The next new topic, whatever its name, takes the free slot, empty.
+  const uint32_t c = r.AddTopic("c");
+  EXPECT_EQ(c, a);
+  EXPECT_TRUE(r.topic(c).live);
+  EXPECT_EQ(r.topic(c).storing, 0u);
+  EXPECT_EQ(r.TopicName(c), "c");
+  const uint32_t again = r.AddTopic("a");  // "a" again: a new topic, in a new slot
+  EXPECT_EQ(again, r.topic_count() - 1);
+  EXPECT_EQ(r.live_topic_count(), 3u);
+}
+
 }  // namespace
 }  // namespace txmsg::broker
