@@ -2,8 +2,8 @@
 
 #include <sys/stat.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -20,8 +20,8 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
         absl::StrCat("cannot read secret file ", path, ": ", std::strerror(errno)));
   }
   if (st.st_mode & S_IROTH) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "secret file ", path, " is readable by every user: chmod 600 it"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("secret file ", path, " is readable by every user: chmod 600 it"));
   }
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
@@ -33,7 +33,8 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
                    [](char c) { return !absl::ascii_isspace(static_cast<unsigned char>(c)); })
           .base(),
       secret.end());
-  if (secret.empty()) return absl::InvalidArgumentError(absl::StrCat("secret file ", path, " is empty"));
+  if (secret.empty())
+    return absl::InvalidArgumentError(absl::StrCat("secret file ", path, " is empty"));
   return secret;
 }
 

@@ -54,8 +54,8 @@ absl::Status UseCertificate(ssl::context& ctx, const std::string& cert_file,
   ctx.use_private_key_file(key_file, ssl::context::pem, ec);
   if (ec) return FileError("private key", key_file, ec);
   if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
-    return absl::InvalidArgumentError(absl::StrCat("private key ", key_file,
-                                                   " does not match certificate ", cert_file));
+    return absl::InvalidArgumentError(
+        absl::StrCat("private key ", key_file, " does not match certificate ", cert_file));
   }
   return absl::OkStatus();
 }
@@ -78,8 +78,8 @@ std::string Utf8(const ASN1_STRING* s) {
 }
 
 std::string FirstDnsSan(X509* cert) {
-  auto* names = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   if (!names) return "";
   std::string found;
   for (int i = 0; i < sk_GENERAL_NAME_num(names) && found.empty(); ++i) {
@@ -163,7 +163,8 @@ std::string TlsErrorText(const boost::system::error_code& ec, SSL* ssl) {
     }
   }
   if (absl::StrContains(text, "wrong version number") ||
-      absl::StrContains(text, "packet length too long") || absl::StrContains(text, "http request")) {
+      absl::StrContains(text, "packet length too long") ||
+      absl::StrContains(text, "http request")) {
     absl::StrAppend(&text, ": the other end does not speak TLS");
   }
   return text;

@@ -15,18 +15,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "broker/auth/authenticator.h"
-#include "broker/core/broker_core.h"
-#include "broker/core/event_log.h"
-#include "broker/log/fault_file_system.h"
-#include "broker/net/metrics_server.h"
-#include "broker/net/server.h"
 #include "base/crash_point.h"
 #include "base/fd_limit.h"
 #include "base/flags.h"
 #include "base/listen.h"
 #include "base/secret_file.h"
 #include "base/tls.h"
+#include "broker/auth/authenticator.h"
+#include "broker/core/broker_core.h"
+#include "broker/core/event_log.h"
+#include "broker/log/fault_file_system.h"
+#include "broker/net/metrics_server.h"
+#include "broker/net/server.h"
 
 ABSL_FLAG(std::string, bind, "127.0.0.1", "address to listen on");
 ABSL_FLAG(int32_t, port, 9876, "TCP port for clients (0: pick a free one and print it)");
@@ -102,11 +102,11 @@ std::string SecurityFlagsProblem() {
     return "--tls_client_ca needs TLS: add --tls_cert FILE --tls_key FILE";
   }
   const bool insecure = absl::GetFlag(FLAGS_insecure);
-  std::string problem = txmsg::base::UnsafeBindReason(
-      "broker clients", absl::GetFlag(FLAGS_bind),
-      {{tls, "--tls_cert FILE --tls_key FILE"},
-       {!absl::GetFlag(FLAGS_auth_file).empty(), "--auth_file FILE"}},
-      insecure);
+  std::string problem =
+      txmsg::base::UnsafeBindReason("broker clients", absl::GetFlag(FLAGS_bind),
+                                    {{tls, "--tls_cert FILE --tls_key FILE"},
+                                     {!absl::GetFlag(FLAGS_auth_file).empty(), "--auth_file FILE"}},
+                                    insecure);
   if (problem.empty() && absl::GetFlag(FLAGS_metrics_port) > 0) {
     problem = txmsg::base::UnsafeBindReason(
         "/metrics", absl::GetFlag(FLAGS_metrics_bind),
@@ -268,10 +268,11 @@ int main(int argc, char** argv) {
   }
 
   boost::asio::io_context io(1);
-  LogEvent("txmsg-broker starting: data_dir=", log_options.dir,
-           tls ? (absl::GetFlag(FLAGS_tls_client_ca).empty() ? ", TLS on"
-                                                             : ", TLS on, client certificates required")
-               : "");
+  LogEvent(
+      "txmsg-broker starting: data_dir=", log_options.dir,
+      tls ? (absl::GetFlag(FLAGS_tls_client_ca).empty() ? ", TLS on"
+                                                        : ", TLS on, client certificates required")
+          : "");
   auto core = txmsg::broker::BrokerCore::Open(options, log_options, io);
   if (!core.ok()) {
     LogEvent("cannot open ", log_options.dir, ": ", core.status().ToString());

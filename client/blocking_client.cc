@@ -117,9 +117,8 @@ absl::StatusOr<std::unique_ptr<BlockingClient>> BlockingClient::Connect(
     if (ec) {
       return absl::UnavailableError(absl::StrCat(
           "TLS handshake with the broker at ", broker, " failed: ",
-          ec == asio::error::timed_out
-              ? absl::StrCat("not done within ", timeout.count(), " ms")
-              : base::TlsErrorText(ec, impl->stream->ssl())));
+          ec == asio::error::timed_out ? absl::StrCat("not done within ", timeout.count(), " ms")
+                                       : base::TlsErrorText(ec, impl->stream->ssl())));
     }
   }
   std::unique_ptr<BlockingClient> client(new BlockingClient(std::move(impl)));
@@ -178,10 +177,9 @@ absl::StatusOr<wire::Frame> BlockingClient::ReadFrame() {
       broken_ = true;
       return absl::UnavailableError(
           absl::StrCat("no answer from the broker at ", impl_->broker, ": ",
-                       ec == asio::error::eof ? "connection closed"
-                       : impl_->stream->is_tls()
-                           ? base::TlsErrorText(ec, impl_->stream->ssl())
-                           : ec.message()));
+                       ec == asio::error::eof    ? "connection closed"
+                       : impl_->stream->is_tls() ? base::TlsErrorText(ec, impl_->stream->ssl())
+                                                 : ec.message()));
     }
     impl_->decoder.Feed(std::string_view(buf, n));
   }

@@ -142,13 +142,13 @@ void BrokerConnection::Connect() {
       [this, gen](const boost::system::error_code& ec, const tcp::resolver::results_type& results) {
         if (stopped_ || gen != gen_) return;
         if (ec) return Lost(absl::StrCat("resolve ", host_, ": ", ec.message()));
-        asio::async_connect(stream_->tcp(), results,
-                            [this, gen, s = stream_](const boost::system::error_code& ec,
-                                                     const tcp::endpoint&) {
-                              if (stopped_ || gen != gen_) return;
-                              if (ec) return Lost(absl::StrCat("connect: ", ec.message()));
-                              Handshake(gen);
-                            });
+        asio::async_connect(
+            stream_->tcp(), results,
+            [this, gen, s = stream_](const boost::system::error_code& ec, const tcp::endpoint&) {
+              if (stopped_ || gen != gen_) return;
+              if (ec) return Lost(absl::StrCat("connect: ", ec.message()));
+              Handshake(gen);
+            });
       });
 }
 
@@ -162,22 +162,21 @@ void BrokerConnection::Handshake(uint64_t gen) {
     Lost(absl::StrCat("TLS handshake with ", options_.broker, " not done within ",
                       options_.request_timeout.count(), " ms"));
   });
-  stream_->AsyncHandshake(
-      asio::ssl::stream_base::client,
-      [this, gen, s = stream_](const boost::system::error_code& ec) {
-        if (stopped_ || gen != gen_) return;
-        handshake_timer_.cancel();
-        if (ec) {
-          const std::string why = absl::StrCat("TLS handshake with ", options_.broker,
-                                               " failed: ", base::TlsErrorText(ec, s->ssl()));
-          Lost(why);
-          absl::MutexLock lock(&ready_mu_);
-          tls_refused_ = true;  // after Lost() has set last_error_ for WaitReady
-          return;
-        }
-        tls_refused_ = false;
-        OnConnected();
-      });
+  stream_->AsyncHandshake(asio::ssl::stream_base::client, [this, gen, s = stream_](
+                                                              const boost::system::error_code& ec) {
+    if (stopped_ || gen != gen_) return;
+    handshake_timer_.cancel();
+    if (ec) {
+      const std::string why = absl::StrCat("TLS handshake with ", options_.broker,
+                                           " failed: ", base::TlsErrorText(ec, s->ssl()));
+      Lost(why);
+      absl::MutexLock lock(&ready_mu_);
+      tls_refused_ = true;  // after Lost() has set last_error_ for WaitReady
+      return;
+    }
+    tls_refused_ = false;
+    OnConnected();
+  });
 }
 
 bool BrokerConnection::responsive() const {
@@ -342,14 +341,14 @@ void BrokerConnection::Write(const wire::Frame& frame) {
 void BrokerConnection::DoWrite() {
   if (pending_.empty() || !connected_) return;
   writing_.swap(pending_);
-  stream_->AsyncWriteAll(asio::buffer(writing_),
-                    [this, gen = gen_, s = stream_](const boost::system::error_code& ec, size_t) {
-                      writing_.clear();
-                      if (stopped_) return;
-                      if (gen != gen_) return DoWrite();  // a new connection may be waiting
-                      if (ec) return Lost(ec.message());
-                      DoWrite();
-                    });
+  stream_->AsyncWriteAll(asio::buffer(writing_), [this, gen = gen_, s = stream_](
+                                                     const boost::system::error_code& ec, size_t) {
+    writing_.clear();
+    if (stopped_) return;
+    if (gen != gen_) return DoWrite();  // a new connection may be waiting
+    if (ec) return Lost(ec.message());
+    DoWrite();
+  });
 }
 
 void BrokerConnection::Sweep() {

@@ -22,8 +22,8 @@ std::string TlsFlagsProblem(const ServiceTls& tls, const std::string& bind, bool
   if (tls.broker.ca_file.empty() && !tls.broker.cert_file.empty()) {
     return "--broker_tls_cert needs --broker_tls_ca (the CA of the broker's certificate)";
   }
-  return base::UnsafeBindReason("HTTP", bind, {{!tls.cert_file.empty(), "--tls_cert FILE --tls_key FILE"}},
-                                insecure);
+  return base::UnsafeBindReason(
+      "HTTP", bind, {{!tls.cert_file.empty(), "--tls_cert FILE --tls_key FILE"}}, insecure);
 }
 
 absl::Status MaybeEnableHttps(const ServiceTls& tls, http::Server& server) {

@@ -7,7 +7,8 @@ ABSL_FLAG(std::string, broker_tls_ca, "",
 ABSL_FLAG(std::string, broker_tls_cert, "",
           "mutual TLS to the broker: this service's PEM certificate (with --broker_tls_key)");
 ABSL_FLAG(std::string, broker_tls_key, "", "the PEM private key of --broker_tls_cert");
-ABSL_FLAG(std::string, tls_cert, "", "serve HTTPS with this PEM certificate chain (with --tls_key)");
+ABSL_FLAG(std::string, tls_cert, "",
+          "serve HTTPS with this PEM certificate chain (with --tls_key)");
 ABSL_FLAG(std::string, tls_key, "", "the PEM private key of --tls_cert");
 ABSL_FLAG(bool, insecure, false,
           "allow plain HTTP on a non-loopback --bind: for those who mean it");

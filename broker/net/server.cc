@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/fd_limit.h"
+#include "base/listen.h"
 #include "broker/core/event_log.h"
 #include "proto/frame_codec.h"
-#include "base/listen.h"
 
 namespace txmsg::broker {
 

@@ -49,8 +49,8 @@ void Session::Start() {
 void Session::LogTlsFailure(const std::string& line) {
   uint64_t suppressed = 0;
   if (!tls_log_ || !tls_log_->Allow("tls", std::chrono::steady_clock::now(), &suppressed)) return;
-  LogEvent(line, suppressed > 0 ? absl::StrCat(" [", suppressed, " more since the last report]")
-                                : "");
+  LogEvent(line,
+           suppressed > 0 ? absl::StrCat(" [", suppressed, " more since the last report]") : "");
 }
 
 void Session::OnHandshake(const boost::system::error_code& ec) {
@@ -97,8 +97,9 @@ void Session::DoRead() {
   if (pending_.size() + writing_.size() > limits_.pause_bytes) return;  // resumed by OnWrite
   reading_ = true;
   stream_.AsyncReadSome(boost::asio::buffer(read_buf_),
-                        [self = shared_from_this()](const boost::system::error_code& ec,
-                                                    size_t n) { self->OnRead(ec, n); });
+                        [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+                          self->OnRead(ec, n);
+                        });
 }
 
 void Session::OnRead(const boost::system::error_code& ec, size_t n) {
@@ -140,8 +141,9 @@ void Session::DoWrite() {
   if (pending_.empty() || ended_) return;
   writing_.swap(pending_);
   stream_.AsyncWriteAll(boost::asio::buffer(writing_),
-                        [self = shared_from_this()](const boost::system::error_code& ec,
-                                                    size_t) { self->OnWrite(ec); });
+                        [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                          self->OnWrite(ec);
+                        });
 }
 
 void Session::OnWrite(const boost::system::error_code& ec) {

@@ -67,14 +67,13 @@ class Server::Session : public std::enable_shared_from_this<Session<Stream>> {
   void Start() {
     if constexpr (kTls) {
       beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(10));
-      stream_.async_handshake(asio::ssl::stream_base::server,
-                              [self = this->shared_from_this()](beast::error_code ec) {
-                                if (!ec) return self->Read();
-                                self->server_.log_.Log(
-                                    "tls", absl::StrCat("https: TLS handshake on port ",
-                                                        self->server_.port_, " failed: ",
-                                                        base::TlsErrorText(ec, nullptr)));
-                              });
+      stream_.async_handshake(
+          asio::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+            if (!ec) return self->Read();
+            self->server_.log_.Log(
+                "tls", absl::StrCat("https: TLS handshake on port ", self->server_.port_,
+                                    " failed: ", base::TlsErrorText(ec, nullptr)));
+          });
     } else {
       Read();
     }

@@ -49,7 +49,8 @@ TEST(UnsafeBindReasonTest, OnlyNonLoopbackListenersNeedProtection) {
   EXPECT_EQ(UnsafeBindReason("x", "::1", {{false, "--a"}}, false), "");
   EXPECT_EQ(UnsafeBindReason("x", "0.0.0.0", {{true, "--a"}}, false), "");
   EXPECT_EQ(UnsafeBindReason("x", "0.0.0.0", {{false, "--a"}}, true), "");
-  const std::string r = UnsafeBindReason("x", "10.1.2.3", {{false, "--a"}, {true, "--b"}, {false, "--c"}}, false);
+  const std::string r =
+      UnsafeBindReason("x", "10.1.2.3", {{false, "--a"}, {true, "--b"}, {false, "--c"}}, false);
   EXPECT_NE(r.find("add --a and --c"), std::string::npos) << r;
   EXPECT_EQ(r.find("--b"), std::string::npos) << r;
   EXPECT_NE(r.find("--insecure"), std::string::npos) << r;

@@ -70,7 +70,8 @@ class BrokerTlsTest : public BrokerProcessTest {
     s << in.rdbuf();
     return s.str();
   }
-  ClientOptions TlsClient(const std::string& ca, const ::txmsg::testing::CertFiles* cert = nullptr) {
+  ClientOptions TlsClient(const std::string& ca,
+                          const ::txmsg::testing::CertFiles* cert = nullptr) {
     ClientOptions o = Client();
     o.tls.ca_file = ca;
     if (cert) {
@@ -216,7 +217,7 @@ TEST_F(BrokerTlsTest, MutualTlsNeedsAClientCertificateFromTheClientCa) {
     return BrokerLog().find("verified certificate for 'san-client.test'") != std::string::npos;
   })) << "no CN: the first DNS name";
   const CmdResult ok = Ctl({"--tls_ca=" + pki_.ca, "--tls_cert=" + pki_.client.cert,
-                      "--tls_key=" + pki_.client.key, "stats"});
+                            "--tls_key=" + pki_.client.key, "stats"});
   EXPECT_EQ(ok.code, 0) << ok.out;
   EXPECT_FALSE(broker_->exited());
 }
@@ -241,7 +242,7 @@ TEST_F(BrokerTlsTest, AWorldReadableMetricsTokenFileIsRefused) {
   { std::ofstream(token_file) << "s3cret-token\n"; }
   ASSERT_EQ(::chmod(token_file.c_str(), 0644), 0);
   const CmdResult r = Sh({TXMSG_BROKER_BIN, "--data_dir=" + tmp_.File("d"), "--port=0",
-                    "--metrics_port=1", "--metrics_token_file=" + token_file});
+                          "--metrics_port=1", "--metrics_token_file=" + token_file});
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_THAT(r.out, ::testing::HasSubstr("chmod 600"));
   EXPECT_THAT(r.out, ::testing::Not(::testing::HasSubstr("s3cret")));

@@ -20,14 +20,14 @@ class ServiceTlsTest : public SystemTest {
   void StartSecure() {
     pki_ = testing::MakeTlsMaterial(tmp_.path());
     broker_ = std::make_unique<testing::BrokerProcess>(
-        File("broker"), std::vector<std::string>{"--tls_cert=" + pki_.server.cert,
-                                                 "--tls_key=" + pki_.server.key,
-                                                 "--tls_client_ca=" + pki_.ca});
+        File("broker"),
+        std::vector<std::string>{"--tls_cert=" + pki_.server.cert, "--tls_key=" + pki_.server.key,
+                                 "--tls_client_ca=" + pki_.ca});
     ASSERT_TRUE(broker_->Start());
     const std::vector<std::string> tls = {
-        "--broker=" + broker_->address(),     "--broker_tls_ca=" + pki_.ca,
+        "--broker=" + broker_->address(),        "--broker_tls_ca=" + pki_.ca,
         "--broker_tls_cert=" + pki_.client.cert, "--broker_tls_key=" + pki_.client.key,
-        "--tls_cert=" + pki_.server.cert,     "--tls_key=" + pki_.server.key};
+        "--tls_cert=" + pki_.server.cert,        "--tls_key=" + pki_.server.key};
     std::vector<std::string> order = {TXMSG_ORDER_BIN, "--db=" + File("order.db")};
     order.insert(order.end(), tls.begin(), tls.end());
     std::vector<std::string> stock = {TXMSG_STOCK_BIN, "--db=" + File("stock.db"),
@@ -48,8 +48,8 @@ TEST_F(ServiceTlsTest, AnOrderGoesThroughWithTlsEverywhere) {
     return Https(order_->port(), "GET", "/healthz", pki_.ca).status == 200 &&
            Https(stock_->port(), "GET", "/healthz", pki_.ca).status == 200;
   })) << "both services reach the broker over mutual TLS";
-  const testing::HttpResult submitted = Https(order_->port(), "POST", "/order/submitOrder",
-                                              pki_.ca, "{\"productId\": 1, \"payCount\": 2}");
+  const testing::HttpResult submitted = Https(order_->port(), "POST", "/order/submitOrder", pki_.ca,
+                                              "{\"productId\": 1, \"payCount\": 2}");
   ASSERT_EQ(submitted.status, 200) << submitted.body;
   const std::string order_no = Field(submitted.body, "orderNo");
   EXPECT_TRUE(testing::WaitFor([&] {
@@ -71,9 +71,9 @@ TEST_F(ServiceTlsTest, PlainHttpToAnHttpsPortFailsCleanly) {
 }
 
 TEST_F(ServiceTlsTest, ANonLoopbackHttpListenerNeedsHttpsOrInsecure) {
-  testing::Subprocess p({"/bin/sh", "-c",
-                         std::string(TXMSG_STOCK_BIN) + " --bind=0.0.0.0 --port=0 --db=" +
-                             File("s.db") + " 2>&1"});
+  testing::Subprocess p(
+      {"/bin/sh", "-c",
+       std::string(TXMSG_STOCK_BIN) + " --bind=0.0.0.0 --port=0 --db=" + File("s.db") + " 2>&1"});
   const std::string out = p.ReadAll(std::chrono::seconds(10));
   const int status = p.Wait();
   EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 2) << out;

@@ -81,7 +81,8 @@ int RunE2e() {
   }
   if (!e.tls_ca.empty()) {
     if (auto ctx = txmsg::base::MakeClientTlsContext({e.tls_ca, "", ""}); !ctx.ok()) {
-      std::fprintf(stderr, "txmsg-bench: --tls_ca: %s\n", std::string(ctx.status().message()).c_str());
+      std::fprintf(stderr, "txmsg-bench: --tls_ca: %s\n",
+                   std::string(ctx.status().message()).c_str());
       return 2;
     }
   }
@@ -91,7 +92,8 @@ int RunE2e() {
 int RunBroker() {
   txmsg::bench::BrokerBenchOptions o;
   o.broker = absl::GetFlag(FLAGS_broker);
-  o.tls = {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)};
+  o.tls = {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
+           absl::GetFlag(FLAGS_tls_key)};
   o.messages = static_cast<uint64_t>(absl::GetFlag(FLAGS_messages));
   o.producers = absl::GetFlag(FLAGS_producers);
   o.consumers = absl::GetFlag(FLAGS_consumers);

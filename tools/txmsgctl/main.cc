@@ -139,7 +139,8 @@ int main(int argc, char** argv) {
   o.props = absl::GetFlag(FLAGS_prop);
   o.hold_seconds = absl::GetFlag(FLAGS_hold);
   o.timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_timeout));
-  o.tls = {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)};
+  o.tls = {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
+           absl::GetFlag(FLAGS_tls_key)};
   if (o.tls.ca_file.empty() && !(o.tls.cert_file.empty() && o.tls.key_file.empty())) {
     std::fprintf(stderr, "txmsgctl: --tls_cert/--tls_key need --tls_ca (the broker's CA)\n");
     return 2;
