@@ -1,6 +1,9 @@
 #include "stock/stock_repository.h"
 
 #include "base/crash_point.h"
+#include "absl/strings/str_cat.h"
+#include "service/db/dialect.h"
+#include "service/db/schema.h"
 #include "service/db/tx_log.h"
 
 namespace txmsg::stock {
@@ -8,16 +11,25 @@ namespace txmsg::stock {
 using sql::Database;
 using sql::Statement;
 
-absl::Status StockRepository::CreateSchema(Database& db) {
-  if (absl::Status s = db.Exec("CREATE TABLE IF NOT EXISTS stock ("
-                               " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-                               " product_id BIGINT NOT NULL UNIQUE,"
-                               " total_count INT NOT NULL CHECK (total_count >= 0),"
-                               " create_time INTEGER NOT NULL)");
+namespace {
+
+absl::Status CreateTablesV1(Database& db) {
+  const sql::SqlTypes& t = sql::TypesOf(db.dialect());
+  if (absl::Status s = db.Exec(absl::StrCat(
+          "CREATE TABLE IF NOT EXISTS stock (id ", t.auto_id,
+          ", product_id BIGINT NOT NULL UNIQUE,"
+          " total_count INT NOT NULL CHECK (total_count >= 0), create_time ",
+          t.int64, " NOT NULL)"));
       !s.ok()) {
     return s;
   }
   return sql::TxLog::CreateTable(db);
+}
+
+}  // namespace
+
+absl::Status StockRepository::CreateSchema(Database& db) {
+  return sql::Migrate(db, "stock-service", {{1, &CreateTablesV1}});
 }
 
 absl::Status StockRepository::SetStock(Database& db, int64_t product_id, int64_t total) {

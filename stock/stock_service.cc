@@ -27,9 +27,11 @@ absl::Status StockService::Start() {
           if (absl::Status s = StockRepository::SeedStock(db, product, units); !s.ok()) return s;
         }
         return absl::OkStatus();
-      });
+      },
+      options_.store);
   if (!store.ok()) return store.status();
-  write_db_ = std::move(store->write);
+  write_dbs_ = std::move(store->write);
+  std::fprintf(stderr, "stock-service: database: %s\n", store->description.c_str());
   read_db_ = std::move(store->read);
   writer_ = std::move(store->writer);
 

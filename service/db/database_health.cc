@@ -80,13 +80,14 @@ void DatabaseHealth::ProbeIfDown(BatchWriter& writer, std::function<void()> done
   if (!probe) return done();
   writer.Submit(
       [](Database& db) {
-        if (absl::Status s = db.Exec("CREATE TABLE IF NOT EXISTS txmsg_health (id INTEGER PRIMARY "
-                                     "KEY, time_ms INTEGER)");
+        if (absl::Status s = db.Exec(
+                "CREATE TABLE IF NOT EXISTS txmsg_health (id INT PRIMARY KEY, time_ms BIGINT)");
             !s.ok()) {
           return s;
         }
         absl::StatusOr<Statement*> st =
-            db.Prepare("INSERT OR REPLACE INTO txmsg_health (id, time_ms) VALUES (1, ?)");
+            db.Prepare("INSERT INTO txmsg_health (id, time_ms) VALUES (1, ?)"
+                       " ON CONFLICT(id) DO UPDATE SET time_ms = excluded.time_ms");
         if (!st.ok()) return st.status();
         return (*st)->Bind(1, NowMs()).Run();
       },
