@@ -145,7 +145,6 @@ class PgStatement : public Statement {
     types_.clear();
   }
 
- private:
   void Set(int index, std::string value, Oid type) {
     const size_t i = static_cast<size_t>(std::max(index, 1) - 1);
     if (values_.size() <= i) {
@@ -155,7 +154,25 @@ class PgStatement : public Statement {
     values_[i] = std::move(value);
     types_[i] = type;
   }
+  // Forgets the server-side statement (the connection it lived on is gone).
+  void Unprepare() {
+    result_.reset();
+    row_ = -1;
+    prepared_ = false;
+  }
+
+ private:
   absl::Status Execute() {
+    absl::Status s = ExecuteOnce();
+    if (!s.ok() && !db_->in_tx_ && db_->broken()) {
+      // A connection that died while idle (the server restarted) shows it
+      // on its first use: outside a transaction, open a new one and retry once.
+      db_->next_attempt_ = {};
+      if (db_->Reconnect().ok()) s = ExecuteOnce();
+    }
+    return s;
+  }
+  absl::Status ExecuteOnce() {
     PGconn* conn = db_->conn_;
     if (conn == nullptr) return absl::UnavailableError("no connection to PostgreSQL");
     const int n = static_cast<int>(values_.size());
@@ -243,7 +260,9 @@ PgDatabase::PgDatabase(std::string target) : target_(std::move(target)) {}
 PgDatabase::~PgDatabase() { Drop(); }
 
 void PgDatabase::Drop() {
-  statements_.clear();
+  // Statements outlive connections (a caller may hold one while it
+  // reconnects): they are prepared again on the next.
+  for (auto& [sql, st] : statements_) st->Unprepare();
   if (conn_ != nullptr) PQfinish(conn_);
   conn_ = nullptr;
   in_tx_ = false;
