@@ -52,6 +52,9 @@ class PoisonTest : public SystemTest {
   std::unique_ptr<TransactionProducer> producer_;
 };
 
+class PoisonBackends : public OnBothBackends<PoisonTest> {};
+TXMSG_ON_BOTH_BACKENDS(PoisonBackends);
+
 events::OrderPlaced Order(const std::string& tx, int64_t product, int32_t pay) {
   events::OrderPlaced o;
   o.set_tx_no(tx);
@@ -71,7 +74,7 @@ events::StockOutcome Outcome(const std::string& order_no, const std::string& tx,
   return o;
 }
 
-TEST_F(PoisonTest, StockServiceDeadLettersOrdersItCanNeverProcessAndStaysUp) {
+TEST_P(PoisonBackends, StockServiceDeadLettersOrdersItCanNeverProcessAndStaysUp) {
   StartAll();
   std::set<uint64_t> poison;
   poison.insert(Publish(contract::kOrderTopic, "\xff\xff\xff not a protobuf"));  // unparsable
@@ -94,7 +97,7 @@ TEST_F(PoisonTest, StockServiceDeadLettersOrdersItCanNeverProcessAndStaysUp) {
   EXPECT_EQ(Stock(1), 48);
 }
 
-TEST_F(PoisonTest, OrderServiceDeadLettersOutcomesItCanNeverApplyAndStaysUp) {
+TEST_P(PoisonBackends, OrderServiceDeadLettersOutcomesItCanNeverApplyAndStaysUp) {
   StartAll();
   const testing::HttpResult placed = Submit(1, 1);
   ASSERT_EQ(placed.status, 200);
