@@ -129,7 +129,8 @@ void StockService::Process(std::shared_ptr<events::OrderPlaced> order,
         CrashPoint(crash_points::kStockDeductedBeforePublish);
         // The deduction is committed; publish its outcome, then ack the order.
         Publish(*outcome, done);
-      });
+      },
+      order->product_id());
 }
 
 ConsumeResult StockService::Failed(const events::OrderPlaced& order, const absl::Status& s) {

@@ -1,5 +1,6 @@
 #include "service/db/batch_writer.h"
 
+#include <algorithm>
 #include <future>
 
 namespace txmsg::sql {
@@ -17,11 +18,11 @@ BatchWriter::~BatchWriter() {
   for (std::thread& t : threads_) t.join();
 }
 
-void BatchWriter::Submit(Work work, Done done) {
+void BatchWriter::Submit(Work work, Done done, int64_t lock_order) {
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
-      queue_.push_back(Item{std::move(work), std::move(done)});
+      queue_.push_back(Item{std::move(work), std::move(done), lock_order});
       return;
     }
   }
@@ -65,6 +66,9 @@ void BatchWriter::Loop(Database* db) {
     if (db->dialect() == Dialect::kSqlite) {
       WithSavepoints(*db, batch, results);
     } else {
+      std::stable_sort(batch.begin(), batch.end(), [](const Item& a, const Item& b) {
+        return a.lock_order < b.lock_order;
+      });
       AllOrEachAlone(*db, batch, results);
     }
     for (size_t i = 0; i < batch.size(); ++i) batch[i].done(results[i]);

@@ -51,7 +51,11 @@ class BatchWriter {
   BatchWriter(const BatchWriter&) = delete;
   BatchWriter& operator=(const BatchWriter&) = delete;
 
-  void Submit(Work work, Done done);
+  // `lock_order`: on PostgreSQL a batch runs its pieces sorted by it, so
+  // that batches on different connections take the row locks they share
+  // in the same order instead of deadlocking (stock-service passes the
+  // product id). 0 for pieces that share no rows.
+  void Submit(Work work, Done done, int64_t lock_order = 0);
   // Submits and waits. Not from a writer thread.
   [[nodiscard]] absl::Status Run(Work work);
 
@@ -61,6 +65,7 @@ class BatchWriter {
   struct Item {
     Work work;
     Done done;
+    int64_t lock_order = 0;
   };
   void Loop(Database* db);
   // Runs `batch` on `db`, filling `results`; true if it committed.

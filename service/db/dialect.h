@@ -5,6 +5,8 @@
 //  - column types: the auto-increment key, 64-bit integers, blobs;
 //  - whether a table has a column (schema migrations);
 //  - placeholders: PostgreSQL wants $N (PgDatabase rewrites them).
+// One statement is PostgreSQL's own, for speed: stock's deduction in one
+// round trip (StockRepository::DeductInOneStatement, same rules).
 #ifndef TXMSG_SERVICE_DB_DIALECT_H_
 #define TXMSG_SERVICE_DB_DIALECT_H_
 
