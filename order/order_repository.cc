@@ -18,12 +18,14 @@ absl::Status OrderRepository::CreateSchema(Database& db) {
 absl::Status OrderRepository::CreateTablesV1(Database& db) {
   // Idempotent: databases made before versions were recorded pass here too.
   const sql::SqlTypes& t = sql::TypesOf(db.dialect());
-  if (absl::Status s = db.Exec(absl::StrCat(
-          "CREATE TABLE IF NOT EXISTS \"order\" (id ", t.auto_id,
-          ", order_no VARCHAR(64) NOT NULL UNIQUE, product_id BIGINT NOT NULL,"
-          " pay_count INT NOT NULL, create_time ",
-          t.int64, " NOT NULL, status TEXT NOT NULL, tx_no VARCHAR(64) NOT NULL UNIQUE,"
-          " reason TEXT NOT NULL DEFAULT '', update_time ", t.int64, " NOT NULL)"));
+  if (absl::Status s =
+          db.Exec(absl::StrCat("CREATE TABLE IF NOT EXISTS \"order\" (id ", t.auto_id,
+                               ", order_no VARCHAR(64) NOT NULL UNIQUE, product_id BIGINT NOT NULL,"
+                               " pay_count INT NOT NULL, create_time ",
+                               t.int64,
+                               " NOT NULL, status TEXT NOT NULL, tx_no VARCHAR(64) NOT NULL UNIQUE,"
+                               " reason TEXT NOT NULL DEFAULT '', update_time ",
+                               t.int64, " NOT NULL)"));
       !s.ok()) {
     return s;
   }

@@ -33,7 +33,7 @@ struct OrderServiceOptions {
   uint16_t port = 8081;
   std::string broker = "127.0.0.1:9876";
   std::string db = "./order.db";  // a SQLite file or a PostgreSQL URI/conninfo
-  sql::StoreOptions store;         // PostgreSQL pool and batch size
+  sql::StoreOptions store;        // PostgreSQL pool and batch size
   int32_t max_pay_count = 10'000;
   size_t max_body_bytes = 16 * 1024;
 };

@@ -1,7 +1,7 @@
 #include "stock/stock_repository.h"
 
-#include "base/crash_point.h"
 #include "absl/strings/str_cat.h"
+#include "base/crash_point.h"
 #include "service/db/dialect.h"
 #include "service/db/schema.h"
 #include "service/db/tx_log.h"
@@ -15,11 +15,11 @@ namespace {
 
 absl::Status CreateTablesV1(Database& db) {
   const sql::SqlTypes& t = sql::TypesOf(db.dialect());
-  if (absl::Status s = db.Exec(absl::StrCat(
-          "CREATE TABLE IF NOT EXISTS stock (id ", t.auto_id,
-          ", product_id BIGINT NOT NULL UNIQUE,"
-          " total_count INT NOT NULL CHECK (total_count >= 0), create_time ",
-          t.int64, " NOT NULL)"));
+  if (absl::Status s =
+          db.Exec(absl::StrCat("CREATE TABLE IF NOT EXISTS stock (id ", t.auto_id,
+                               ", product_id BIGINT NOT NULL UNIQUE,"
+                               " total_count INT NOT NULL CHECK (total_count >= 0), create_time ",
+                               t.int64, " NOT NULL)"));
       !s.ok()) {
     return s;
   }
@@ -66,7 +66,8 @@ absl::StatusOr<events::StockOutcome> StockRepository::Deduct(Database& db,
   *fresh = false;
   // The skip_idempotency mutation (a fault-suite control) forgets tx_log.
   const bool skip = TestMutation("skip_idempotency");
-  if (db.dialect() == sql::Dialect::kPostgres && !skip) return DeductInOneStatement(db, order, fresh);
+  if (db.dialect() == sql::Dialect::kPostgres && !skip)
+    return DeductInOneStatement(db, order, fresh);
   absl::StatusOr<std::optional<sql::TxLog::Entry>> done =
       skip ? absl::StatusOr<std::optional<sql::TxLog::Entry>>(std::nullopt)
            : sql::TxLog::Find(db, order.tx_no());
@@ -133,8 +134,8 @@ constexpr char kDeductOnce[] =
 
 absl::StatusOr<events::StockOutcome> StockRepository::DeductInOneStatement(
     Database& db, const events::OrderPlaced& order, bool* fresh) {
-  const events::StockOutcomeKind kinds[] = {
-      events::STOCK_DEDUCTED, events::STOCK_INSUFFICIENT, events::STOCK_UNKNOWN_PRODUCT};
+  const events::StockOutcomeKind kinds[] = {events::STOCK_DEDUCTED, events::STOCK_INSUFFICIENT,
+                                            events::STOCK_UNKNOWN_PRODUCT};
   absl::StatusOr<Statement*> st = db.Prepare(kDeductOnce);
   if (!st.ok()) return st.status();
   (*st)->Bind(1, order.tx_no()).Bind(2, order.pay_count()).Bind(3, order.product_id());
@@ -156,7 +157,8 @@ absl::StatusOr<events::StockOutcome> StockRepository::DeductInOneStatement(
   const bool parsed = outcome.ParseFromString((*st)->Text(0));
   *fresh = (*st)->Int(1) == 1;
   (*st)->Reset();
-  if (!parsed) return absl::DataLossError("tx_log detail of " + order.tx_no() + " is not an outcome");
+  if (!parsed)
+    return absl::DataLossError("tx_log detail of " + order.tx_no() + " is not an outcome");
   return outcome;
 }
 

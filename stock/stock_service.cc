@@ -20,8 +20,9 @@ StockService::StockService(StockServiceOptions options) : options_(std::move(opt
 StockService::~StockService() { Stop(); }
 
 absl::Status StockService::Start() {
-  absl::StatusOr<sql::ServiceStore> store =
-      sql::OpenServiceStore(options_.db, [this](sql::Database& db) {
+  absl::StatusOr<sql::ServiceStore> store = sql::OpenServiceStore(
+      options_.db,
+      [this](sql::Database& db) {
         if (absl::Status s = StockRepository::CreateSchema(db); !s.ok()) return s;
         for (const auto& [product, units] : options_.seed_stock) {
           if (absl::Status s = StockRepository::SeedStock(db, product, units); !s.ok()) return s;

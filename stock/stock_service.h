@@ -31,8 +31,8 @@ struct StockServiceOptions {
   std::string bind = "127.0.0.1";
   uint16_t port = 8082;
   std::string broker = "127.0.0.1:9876";
-  std::string db = "./stock.db";  // a SQLite file or a PostgreSQL URI/conninfo
-  sql::StoreOptions store;         // PostgreSQL pool and batch size
+  std::string db = "./stock.db";          // a SQLite file or a PostgreSQL URI/conninfo
+  sql::StoreOptions store;                // PostgreSQL pool and batch size
   std::map<int64_t, int64_t> seed_stock;  // product -> units, set at start
   uint32_t max_unacked = 1024;
 };

@@ -1,6 +1,5 @@
 #include "service/db/batch_writer.h"
 
-#include <algorithm>
 #include <future>
 
 namespace txmsg::sql {
@@ -18,11 +17,11 @@ BatchWriter::~BatchWriter() {
   for (std::thread& t : threads_) t.join();
 }
 
-void BatchWriter::Submit(Work work, Done done, int64_t lock_order) {
+void BatchWriter::Submit(Work work, Done done, int64_t lock_key) {
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
-      queue_.push_back(Item{std::move(work), std::move(done), lock_order});
+      queue_.push_back(Item{std::move(work), std::move(done), lock_key});
       return;
     }
   }
@@ -41,6 +40,19 @@ uint64_t BatchWriter::commits() const {
   return commits_;
 }
 
+void BatchWriter::TakeSameKey(int64_t key, std::vector<Item>& batch) {
+  std::deque<Item> rest;
+  while (!queue_.empty()) {
+    if (queue_.front().lock_key == key && batch.size() < max_batch_) {
+      batch.push_back(std::move(queue_.front()));
+    } else {
+      rest.push_back(std::move(queue_.front()));
+    }
+    queue_.pop_front();
+  }
+  queue_.swap(rest);
+}
+
 void BatchWriter::CountCommit() {
   absl::MutexLock lock(&mu_);
   ++commits_;
@@ -57,18 +69,20 @@ void BatchWriter::Loop(Database* db) {
                ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) { return !w->queue_.empty() || w->stopping_; },
           this));
       if (queue_.empty()) return;
-      while (!queue_.empty() && batch.size() < max_batch_) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      const int64_t key = queue_.front().lock_key;
+      if (key == 0 || db->dialect() == Dialect::kSqlite) {
+        while (!queue_.empty() && batch.size() < max_batch_) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      } else {
+        TakeSameKey(key, batch);
       }
     }
     results.assign(batch.size(), absl::OkStatus());
     if (db->dialect() == Dialect::kSqlite) {
       WithSavepoints(*db, batch, results);
     } else {
-      std::stable_sort(batch.begin(), batch.end(), [](const Item& a, const Item& b) {
-        return a.lock_order < b.lock_order;
-      });
       AllOrEachAlone(*db, batch, results);
     }
     for (size_t i = 0; i < batch.size(); ++i) batch[i].done(results[i]);

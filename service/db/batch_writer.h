@@ -51,11 +51,13 @@ class BatchWriter {
   BatchWriter(const BatchWriter&) = delete;
   BatchWriter& operator=(const BatchWriter&) = delete;
 
-  // `lock_order`: on PostgreSQL a batch runs its pieces sorted by it, so
-  // that batches on different connections take the row locks they share
-  // in the same order instead of deadlocking (stock-service passes the
-  // product id). 0 for pieces that share no rows.
-  void Submit(Work work, Done done, int64_t lock_order = 0);
+  // `lock_key` (PostgreSQL): pieces with the same non-zero key lock the
+  // same row (stock-service passes the product id). They are committed in
+  // batches of their own: a batch then holds one such row lock, from its
+  // first UPDATE to its COMMIT, while other connections commit batches for
+  // other keys beside it; and batches never wait on each other in a cycle
+  // (no deadlocks). 0 for pieces that share no rows.
+  void Submit(Work work, Done done, int64_t lock_key = 0);
   // Submits and waits. Not from a writer thread.
   [[nodiscard]] absl::Status Run(Work work);
 
@@ -65,9 +67,12 @@ class BatchWriter {
   struct Item {
     Work work;
     Done done;
-    int64_t lock_order = 0;
+    int64_t lock_key = 0;
   };
   void Loop(Database* db);
+  // Moves up to max_batch_ queued items with `key` into `batch`, keeping
+  // the others in their order.
+  void TakeSameKey(int64_t key, std::vector<Item>& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `batch` on `db`, filling `results`; true if it committed.
   bool WithSavepoints(Database& db, std::vector<Item>& batch, std::vector<absl::Status>& results);
   bool AllOrEachAlone(Database& db, std::vector<Item>& batch, std::vector<absl::Status>& results);

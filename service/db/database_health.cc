@@ -85,9 +85,9 @@ void DatabaseHealth::ProbeIfDown(BatchWriter& writer, std::function<void()> done
             !s.ok()) {
           return s;
         }
-        absl::StatusOr<Statement*> st =
-            db.Prepare("INSERT INTO txmsg_health (id, time_ms) VALUES (1, ?)"
-                       " ON CONFLICT(id) DO UPDATE SET time_ms = excluded.time_ms");
+        absl::StatusOr<Statement*> st = db.Prepare(
+            "INSERT INTO txmsg_health (id, time_ms) VALUES (1, ?)"
+            " ON CONFLICT(id) DO UPDATE SET time_ms = excluded.time_ms");
         if (!st.ok()) return st.status();
         return (*st)->Bind(1, NowMs()).Run();
       },

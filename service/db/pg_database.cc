@@ -219,8 +219,8 @@ absl::Status CheckPostgresTarget(const std::string& target) {
   Parsed p{PQconninfoParse(target.c_str(), &err)};
   if (p.options == nullptr) {
     // libpq's message may quote the input: leave it out if a secret could be in it.
-    const bool secret = target.find('@') != std::string::npos ||
-                        target.find("password") != std::string::npos;
+    const bool secret =
+        target.find('@') != std::string::npos || target.find("password") != std::string::npos;
     absl::Status s = absl::InvalidArgumentError(
         absl::StrCat("--db is neither a PostgreSQL URI nor a libpq conninfo",
                      (err && !secret) ? ": " + Trimmed(err) : std::string()));
@@ -249,8 +249,8 @@ absl::StatusOr<std::unique_ptr<PgDatabase>> PgDatabase::Connect(const std::strin
   if (absl::Status s = CheckPostgresTarget(target); !s.ok()) return s;
   std::unique_ptr<PgDatabase> db(new PgDatabase(target));
   if (absl::Status s = db->Reconnect(); !s.ok()) {
-    return absl::UnavailableError(absl::StrCat("cannot connect to ",
-                                               DescribePostgresTarget(target), ": ", s.message()));
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to ", DescribePostgresTarget(target), ": ", s.message()));
   }
   return db;
 }
@@ -271,8 +271,8 @@ void PgDatabase::Drop() {
 absl::Status PgDatabase::Reconnect() {
   const auto now = std::chrono::steady_clock::now();
   if (now < next_attempt_) {
-    return absl::UnavailableError(absl::StrCat("PostgreSQL unavailable (", last_error_,
-                                               "); reconnecting with backoff"));
+    return absl::UnavailableError(
+        absl::StrCat("PostgreSQL unavailable (", last_error_, "); reconnecting with backoff"));
   }
   Drop();
   // Defaults first: what the target says overrides them.
@@ -336,7 +336,8 @@ absl::Status PgDatabase::Begin() {
 
 absl::Status PgDatabase::Commit() {
   in_tx_ = false;
-  if (broken()) return absl::UnavailableError("the PostgreSQL connection was lost in a transaction");
+  if (broken())
+    return absl::UnavailableError("the PostgreSQL connection was lost in a transaction");
   Result r(PQexec(conn_, "COMMIT"));
   if (!Succeeded(r.get())) {
     if (broken()) {

@@ -13,8 +13,8 @@ absl::Status Apply(Database& db, const std::string& service,
   if (db.dialect() == Dialect::kPostgres) {
     if (absl::Status s = db.Exec(kMigrationLock); !s.ok()) return s;
   }
-  if (absl::Status s = db.Exec(
-          "CREATE TABLE IF NOT EXISTS txmsg_schema (service TEXT PRIMARY KEY, version INT NOT NULL)");
+  if (absl::Status s = db.Exec("CREATE TABLE IF NOT EXISTS txmsg_schema (service TEXT PRIMARY KEY, "
+                               "version INT NOT NULL)");
       !s.ok()) {
     return s;
   }
@@ -35,9 +35,9 @@ absl::Status Apply(Database& db, const std::string& service,
   if (!current.ok()) return current.status();
   const int newest = migrations.empty() ? 0 : migrations.back().version;
   if (*current > newest) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the database's schema is version ", *current, ", newer than this ", service,
-        " knows (", newest, "): run a newer ", service, " (this one will not guess)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the database's schema is version ", *current, ", newer than this ", service,
+                     " knows (", newest, "): run a newer ", service, " (this one will not guess)"));
   }
   for (const Migration& m : migrations) {
     if (m.version <= *current) continue;

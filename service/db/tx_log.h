@@ -29,7 +29,7 @@ class TxLog {
   // call inserted it. On PostgreSQL a concurrent uncommitted insert of the
   // same tx_no makes this wait for it, so two transactions never both win.
   [[nodiscard]] static absl::StatusOr<bool> InsertIfAbsent(Database& db, const std::string& tx_no,
-                                                          const std::string& state);
+                                                           const std::string& state);
 };
 
 int64_t NowMs();

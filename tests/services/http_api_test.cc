@@ -231,8 +231,8 @@ TEST_P(HttpApiBackends, ANewerSchemaIsRefusedAtStart) {
 TEST_F(HttpApiTest, APostgresPasswordOnTheCommandLineIsRefused) {
   for (const std::string db : {"postgresql://txmsg:s3cr3t@127.0.0.1:1/txmsg_order",
                                "host=127.0.0.1 port=1 dbname=x password=s3cr3t"}) {
-    testing::Subprocess p({"/bin/sh", "-c", "exec \"$0\" --port=0 --db=\"$1\" 2>&1",
-                           TXMSG_STOCK_BIN, db});
+    testing::Subprocess p(
+        {"/bin/sh", "-c", "exec \"$0\" --port=0 --db=\"$1\" 2>&1", TXMSG_STOCK_BIN, db});
     const std::string out = p.ReadAll(30s);
     const int status = p.Wait();
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status << ": " << out;

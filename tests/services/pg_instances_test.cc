@@ -78,7 +78,9 @@ class PgInstancesTest : public SystemTest {
   // The invariants, from the databases themselves, once nothing is PENDING.
   void ExpectInvariants(const std::map<int64_t, int64_t>& initial) {
     ASSERT_TRUE(WaitFor(
-        [&] { return Sql(OrderDb(), "SELECT COUNT(*) FROM \"order\" WHERE status = 'PENDING'") == 0; },
+        [&] {
+          return Sql(OrderDb(), "SELECT COUNT(*) FROM \"order\" WHERE status = 'PENDING'") == 0;
+        },
         90s))
         << Sql(OrderDb(), "SELECT COUNT(*) FROM \"order\" WHERE status = 'PENDING'") << " pending";
     for (const auto& [product, units] : initial) {
@@ -96,8 +98,8 @@ class PgInstancesTest : public SystemTest {
               Sql(OrderDb(), "SELECT COUNT(*) FROM \"order\""));
     std::lock_guard lock(mu_);
     for (const std::string& no : accepted_) {
-      const std::string status = Field(
-          testing::Http(order_->port(), "GET", "/order/orders/" + no).body, "status");
+      const std::string status =
+          Field(testing::Http(order_->port(), "GET", "/order/orders/" + no).body, "status");
       EXPECT_TRUE(status == "CONFIRMED" || status == "CANCELLED") << no << ": " << status;
     }
   }
@@ -119,8 +121,7 @@ TEST_F(PgInstancesTest, AnOrderPlacedThroughOneInstanceIsSeenThroughTheOther) {
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string no = Field(r.body, "orderNo");
   ASSERT_TRUE(WaitFor([&] {
-    return Field(Http(order2_->port(), "GET", "/order/orders/" + no).body, "status") ==
-           "CONFIRMED";
+    return Field(Http(order2_->port(), "GET", "/order/orders/" + no).body, "status") == "CONFIRMED";
   }));
   EXPECT_EQ(Number(Http(stock2_->port(), "GET", "/stock/products/1").body, "totalCount"), 7);
 }
@@ -131,9 +132,8 @@ TEST_F(PgInstancesTest, TheOtherInstanceAnswersTheCheckBackOfOneThatDied) {
   EXPECT_EQ(SubmitTo(*order_, 1, 4).status, 0);  // A died with its order stored, EndTx unsent
   order_->Wait();
   // Only B is left in the producer group: it reads tx_log and commits.
-  ASSERT_TRUE(WaitFor([&] {
-    return Metric(*order2_, "txmsg_checks_answered_total{outcome=\"commit\"}") == 1;
-  }));
+  ASSERT_TRUE(WaitFor(
+      [&] { return Metric(*order2_, "txmsg_checks_answered_total{outcome=\"commit\"}") == 1; }));
   ASSERT_TRUE(WaitFor([&] {
     return Sql(OrderDb(), "SELECT COUNT(*) FROM \"order\" WHERE status = 'CONFIRMED'") == 1;
   }));
@@ -147,10 +147,12 @@ TEST_F(PgInstancesTest, RandomKillsOfAnyInstanceKeepEveryInvariant) {
   std::mt19937 rng(12);
   ServiceProcess* all[] = {order_.get(), order2_.get(), stock_.get(), stock2_.get()};
   for (int kill = 0; kill < 6; ++kill) {
-    ASSERT_TRUE(WaitFor([&] {
-      std::lock_guard lock(mu_);
-      return accepted_.size() >= static_cast<size_t>(20 * (kill + 1));
-    }, 60s));
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          std::lock_guard lock(mu_);
+          return accepted_.size() >= static_cast<size_t>(20 * (kill + 1));
+        },
+        60s));
     ASSERT_TRUE(all[rng() % 4]->Restart());  // kill -9, start again
   }
   StopLoad(stop);
@@ -161,10 +163,12 @@ TEST_F(PgInstancesTest, PostmasterKilledMidRunThen503UntilItIsBackAndNothingIsLo
   StartTwoOfEach({kFastBroker, "--check_interval=300ms"}, "1:60,2:100000");
   std::atomic<bool> stop{false};
   Load(stop, 4);
-  ASSERT_TRUE(WaitFor([&] {
-    std::lock_guard lock(mu_);
-    return accepted_.size() >= 40;
-  }, 60s));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard lock(mu_);
+        return accepted_.size() >= 40;
+      },
+      60s));
   SharedPgCluster().Kill();
   ASSERT_TRUE(WaitFor([&] {
     const HttpResult r = SubmitTo(*order2_, 1, 1);
@@ -181,10 +185,12 @@ TEST_F(PgInstancesTest, PostmasterKilledMidRunThen503UntilItIsBackAndNothingIsLo
     before = accepted_.size();
   }
   // The services reconnect by themselves: orders are accepted again.
-  ASSERT_TRUE(WaitFor([&] {
-    std::lock_guard lock(mu_);
-    return accepted_.size() >= before + 40;
-  }, 60s));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard lock(mu_);
+        return accepted_.size() >= before + 40;
+      },
+      60s));
   StopLoad(stop);
   ExpectInvariants({{1, 60}, {2, 100000}});
   ASSERT_TRUE(WaitFor([&] { return Http(stock_->port(), "GET", "/healthz").status == 200; }));

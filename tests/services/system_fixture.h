@@ -143,11 +143,11 @@ class OnBothBackends : public Fixture, public ::testing::WithParamInterface<Back
   OnBothBackends() { this->backend_ = GetParam(); }
 };
 
-#define TXMSG_ON_BOTH_BACKENDS(fixture)                                                    \
-  INSTANTIATE_TEST_SUITE_P(Backends, fixture,                                              \
-                           ::testing::Values(::txmsg::Backend::kSqlite,                    \
-                                             ::txmsg::Backend::kPostgres),                 \
-                           ::txmsg::BackendName)
+#define TXMSG_ON_BOTH_BACKENDS(fixture)                                          \
+  INSTANTIATE_TEST_SUITE_P(                                                      \
+      Backends, fixture,                                                         \
+      ::testing::Values(::txmsg::Backend::kSqlite, ::txmsg::Backend::kPostgres), \
+      ::txmsg::BackendName)
 
 }  // namespace txmsg
 

@@ -50,9 +50,9 @@ bool PgCluster::InitDb() {
       return false;
     }
   }
-  Subprocess initdb(AsPostgres({BinDir() + "/initdb", "-D", dir_->File("data"), "-A", "trust",
-                                "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync",
-                                "--no-instructions"}));
+  Subprocess initdb(
+      AsPostgres({BinDir() + "/initdb", "-D", dir_->File("data"), "-A", "trust", "-U", "postgres",
+                  "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"}));
   (void)initdb.ReadAll(std::chrono::seconds(120));
   const int status = initdb.Wait();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -75,10 +75,10 @@ bool PgCluster::Start(std::chrono::milliseconds timeout) {
     if (!running()) {
       // After a kill -9 the old backends may hold the shared memory for a
       // moment: the new postmaster then exits at once, and we try again.
-      postmaster_ = std::make_unique<Subprocess>(AsPostgres(
-          {BinDir() + "/postgres", "-D", dir_->File("data"), "-k", dir_->path(), "-p", kPort,
-           "-c", "listen_addresses=", "-c", "logging_collector=on", "-c",
-           "log_directory=" + dir_->File("log"), "-c", "max_connections=200"}));
+      postmaster_ = std::make_unique<Subprocess>(
+          AsPostgres({BinDir() + "/postgres", "-D", dir_->File("data"), "-k", dir_->path(), "-p",
+                      kPort, "-c", "listen_addresses=", "-c", "logging_collector=on", "-c",
+                      "log_directory=" + dir_->File("log"), "-c", "max_connections=200"}));
     }
     if (PQping(ping.c_str()) == PQPING_OK) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling, with the deadline
