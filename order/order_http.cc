@@ -45,6 +45,7 @@ void OrderService::ListOrders(const http::Request& req, http::Responder respond)
 }
 
 void OrderService::Health(http::Responder respond) {
+  db_health_.CheckReachable(*read_db_);
   db_health_.ProbeIfDown(*writer_, [this, respond] {
     service::BrokerState broker =
         service::BrokerStateOf(producer_->connected(), producer_->responsive());

@@ -91,6 +91,7 @@ void StockService::PutProduct(const http::Request& req, http::Responder respond)
 }
 
 void StockService::Health(http::Responder respond) {
+  db_health_.CheckReachable(*read_db_);
   db_health_.ProbeIfDown(*writer_, [this, respond] {
     const service::BrokerState broker =
         service::Worst(service::BrokerStateOf(producer_->connected(), producer_->responsive()),

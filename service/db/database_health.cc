@@ -101,6 +101,18 @@ void DatabaseHealth::ProbeIfDown(BatchWriter& writer, std::function<void()> done
       });
 }
 
+void DatabaseHealth::CheckReachable(Database& read_db) {
+  if (read_db.dialect() != Dialect::kPostgres) return;
+  // A statement (not Exec): one that died idle is reopened and tried again.
+  absl::StatusOr<Statement*> st = read_db.Prepare("SELECT 1");
+  absl::Status s = st.status();
+  if (st.ok()) {
+    s = (*st)->Step().status();
+    (*st)->Reset();
+  }
+  if (!s.ok()) Record(s);
+}
+
 void DatabaseHealth::Render(base::PrometheusWriter& w) const {
   w.Metric("txmsg_database_up", "gauge", "1 while the database takes writes, 0 during an outage.",
            uint64_t{available() ? 1u : 0u});

@@ -175,7 +175,7 @@ TEST_F(PgInstancesTest, PostmasterKilledMidRunThen503UntilItIsBackAndNothingIsLo
     return r.status == 503 && r.body.find("\"error\"") != std::string::npos;
   }));
   ASSERT_TRUE(WaitFor([&] {
-    const HttpResult h = Http(order2_->port(), "GET", "/healthz");
+    const HttpResult h = Http(stock_->port(), "GET", "/healthz");
     return h.status == 503 && h.body.find("\"database\":\"unavailable\"") != std::string::npos;
   }));
   ASSERT_TRUE(SharedPgCluster().Start());
