@@ -1,4 +1,5 @@
 // order-service: parse flags, start the service, stop on SIGTERM/SIGINT.
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/flags/flag.h"
@@ -19,7 +20,12 @@ ABSL_FLAG(std::string, broker_secret_file, "",
 ABSL_FLAG(std::string, api_token_file, "",
           "file holding a bearer token every API request must carry (Authorization: Bearer); "
           "/healthz and /metrics stay open. Empty: the API is open");
-ABSL_FLAG(std::string, db, "./order.db", "SQLite database file (created if missing)");
+ABSL_FLAG(std::string, db, "./order.db",
+          "SQLite database file (created if missing), or a PostgreSQL database: a "
+          "postgresql://USER@HOST:PORT/DBNAME URI or a libpq conninfo 'host=... dbname=...' "
+          "(password from PGPASSWORD or ~/.pgpass, never here)");
+ABSL_FLAG(int32_t, db_pool, 4, "PostgreSQL only: write connections (1-64)");
+ABSL_FLAG(int32_t, db_batch, 64, "PostgreSQL only: most local transactions per commit");
 ABSL_FLAG(int32_t, max_pay_count, 10000, "largest payCount one order may ask for");
 
 int main(int argc, char** argv) {
@@ -69,6 +75,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.credentials = *std::move(credentials);
+  o.store.pool = absl::GetFlag(FLAGS_db_pool);
+  o.store.max_batch = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_db_batch)));
   o.max_pay_count = absl::GetFlag(FLAGS_max_pay_count);
   txmsg::order::OrderService service(o);
   if (absl::Status s = service.Start(); !s.ok()) {

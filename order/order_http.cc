@@ -19,7 +19,7 @@ http::Response Json(const google::protobuf::Message& m) {
 void OrderService::GetOrder(const http::Request& req, http::Responder respond) {
   const std::string order_no = req.path.substr(std::string("/order/orders/").size());
   absl::StatusOr<std::optional<api::OrderView>> o = OrderRepository::Find(*read_db_, order_no);
-  if (!o.ok()) return respond(http::JsonError(500, std::string(o.status().message())));
+  if (!o.ok()) return respond(service::DatabaseErrorResponse(o.status()));
   if (!*o) return respond(http::JsonError(404, "no order " + order_no));
   respond(Json(**o));
 }
@@ -38,13 +38,14 @@ void OrderService::ListOrders(const http::Request& req, http::Responder respond)
   }
   absl::StatusOr<std::vector<api::OrderView>> list =
       OrderRepository::List(*read_db_, status, limit);
-  if (!list.ok()) return respond(http::JsonError(500, std::string(list.status().message())));
+  if (!list.ok()) return respond(service::DatabaseErrorResponse(list.status()));
   api::OrderList out;
   for (auto& o : *list) *out.add_orders() = std::move(o);
   respond(Json(out));
 }
 
 void OrderService::Health(http::Responder respond) {
+  db_health_.CheckReachable(*read_db_);
   db_health_.ProbeIfDown(*writer_, [this, respond] {
     service::BrokerState broker =
         service::BrokerStateOf(producer_->connected(), producer_->responsive());

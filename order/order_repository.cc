@@ -2,6 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/contract.h"
+#include "service/db/dialect.h"
+#include "service/db/schema.h"
 #include "service/db/tx_log.h"
 
 namespace txmsg::order {
@@ -10,16 +12,20 @@ using sql::Database;
 using sql::Statement;
 
 absl::Status OrderRepository::CreateSchema(Database& db) {
-  if (absl::Status s = db.Exec("CREATE TABLE IF NOT EXISTS \"order\" ("
-                               " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-                               " order_no VARCHAR(64) NOT NULL UNIQUE,"
-                               " product_id BIGINT NOT NULL,"
-                               " pay_count INT NOT NULL,"
-                               " create_time INTEGER NOT NULL,"
-                               " status TEXT NOT NULL,"
-                               " tx_no VARCHAR(64) NOT NULL UNIQUE,"
-                               " reason TEXT NOT NULL DEFAULT '',"
-                               " update_time INTEGER NOT NULL)");
+  return sql::Migrate(db, "order-service", {{1, &CreateTablesV1}});
+}
+
+absl::Status OrderRepository::CreateTablesV1(Database& db) {
+  // Idempotent: databases made before versions were recorded pass here too.
+  const sql::SqlTypes& t = sql::TypesOf(db.dialect());
+  if (absl::Status s =
+          db.Exec(absl::StrCat("CREATE TABLE IF NOT EXISTS \"order\" (id ", t.auto_id,
+                               ", order_no VARCHAR(64) NOT NULL UNIQUE, product_id BIGINT NOT NULL,"
+                               " pay_count INT NOT NULL, create_time ",
+                               t.int64,
+                               " NOT NULL, status TEXT NOT NULL, tx_no VARCHAR(64) NOT NULL UNIQUE,"
+                               " reason TEXT NOT NULL DEFAULT '', update_time ",
+                               t.int64, " NOT NULL)"));
       !s.ok()) {
     return s;
   }
@@ -35,14 +41,9 @@ absl::Status OrderRepository::AddIdempotencyKey(Database& db) {
   // Databases made before the key existed lack the column: add it. NULL
   // (no key) is never equal to anything, so the UNIQUE index allows any
   // number of orders without a key.
-  absl::StatusOr<Statement*> st =
-      db.Prepare("SELECT COUNT(*) FROM pragma_table_info('order') WHERE name = 'idempotency_key'");
-  if (!st.ok()) return st.status();
-  absl::StatusOr<bool> row = (*st)->Step();
-  if (!row.ok()) return row.status();
-  const bool has_column = *row && (*st)->Int(0) > 0;
-  (*st)->Reset();
-  if (!has_column) {
+  absl::StatusOr<bool> has_column = sql::HasColumn(db, "order", "idempotency_key");
+  if (!has_column.ok()) return has_column.status();
+  if (!*has_column) {
     if (absl::Status s = db.Exec("ALTER TABLE \"order\" ADD COLUMN idempotency_key TEXT");
         !s.ok()) {
       return s;
@@ -84,11 +85,17 @@ absl::Status OrderRepository::InsertPendingOrder(Database& db, const api::OrderV
 }
 
 absl::StatusOr<TxOutcome> OrderRepository::ResolveCheck(Database& db, const std::string& tx_no) {
+  // Insert-or-read on the tx_log key: the ROLLED_BACK row goes in unless
+  // the local transaction's row is there; one still in flight on another
+  // connection makes the insert wait for it (PostgreSQL) or cannot run
+  // beside it (SQLite's one writer). Whoever inserts first wins.
+  absl::StatusOr<bool> inserted = sql::TxLog::InsertIfAbsent(db, tx_no, kRolledBack);
+  if (!inserted.ok()) return inserted.status();
+  if (*inserted) return TxOutcome::kRollback;
   absl::StatusOr<std::optional<sql::TxLog::Entry>> found = sql::TxLog::Find(db, tx_no);
   if (!found.ok()) return found.status();
-  if (*found) return (*found)->state == kCommitted ? TxOutcome::kCommit : TxOutcome::kRollback;
-  if (absl::Status s = sql::TxLog::Insert(db, tx_no, kRolledBack); !s.ok()) return s;
-  return TxOutcome::kRollback;
+  if (!*found) return absl::AbortedError("tx_log row of " + tx_no + " vanished");
+  return (*found)->state == kCommitted ? TxOutcome::kCommit : TxOutcome::kRollback;
 }
 
 absl::StatusOr<OrderRepository::Applied> OrderRepository::ApplyOutcome(Database& db,

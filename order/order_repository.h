@@ -22,7 +22,8 @@ inline constexpr char kRolledBack[] = "ROLLED_BACK";
 class OrderRepository {
  public:
   // Creates the tables, or brings an older database up to date (adds the
-  // idempotency_key column and its index if missing).
+  // idempotency_key column and its index if missing); records the schema
+  // version and refuses a newer one (service/db/schema.h).
   [[nodiscard]] static absl::Status CreateSchema(sql::Database& db);
 
   // The local transaction of a submitted order: the PENDING order and its
@@ -63,6 +64,7 @@ class OrderRepository {
       sql::Database& db);
 
  private:
+  [[nodiscard]] static absl::Status CreateTablesV1(sql::Database& db);
   [[nodiscard]] static absl::Status AddIdempotencyKey(sql::Database& db);
 };
 

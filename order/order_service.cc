@@ -35,9 +35,10 @@ OrderService::~OrderService() { Stop(); }
 
 absl::Status OrderService::Start() {
   absl::StatusOr<sql::ServiceStore> store =
-      sql::OpenServiceStore(options_.db, &OrderRepository::CreateSchema);
+      sql::OpenServiceStore(options_.db, &OrderRepository::CreateSchema, options_.store);
   if (!store.ok()) return store.status();
-  write_db_ = std::move(store->write);
+  write_dbs_ = std::move(store->write);
+  std::fprintf(stderr, "order-service: database: %s\n", store->description.c_str());
   read_db_ = std::move(store->read);
   writer_ = std::move(store->writer);
 
@@ -114,7 +115,7 @@ void OrderService::Submit(const http::Request& req, http::Responder respond) {
     absl::StatusOr<std::optional<api::OrderView>> original =
         OrderRepository::FindByIdempotencyKey(*read_db_, key);
     if (!original.ok()) {
-      return respond(http::JsonError(500, std::string(original.status().message())));
+      return respond(service::DatabaseErrorResponse(original.status()));
     }
     if (*original) return respond(Replay(**original, body));
   }
@@ -166,14 +167,21 @@ void OrderService::StoreAndCommit(std::shared_ptr<api::OrderView> order, uint64_
         }
         return s;
       },
-      [this, order, id, body, original, respond, start](absl::Status stored) {
+      [this, order, id, key, body, original, respond, start](absl::Status stored) {
         db_health_.Record(stored);
         if (stored.ok()) CrashPoint(crash_points::kOrderLocalTxCommittedBeforeEndTx);
         // 3. Tell the broker. If this is lost, the check-back finds tx_log.
-        producer_->EndTxAsync(id, order->tx_no(),
-                              stored.ok() ? TxOutcome::kCommit : TxOutcome::kRollback,
-                              [](absl::StatusOr<EndTxResult>) {});
+        // A commit whose outcome is unknown (the connection to PostgreSQL
+        // died during COMMIT) is left to the check-back, which reads tx_log.
+        if (!absl::IsUnknown(stored)) {
+          producer_->EndTxAsync(id, order->tx_no(),
+                                stored.ok() ? TxOutcome::kCommit : TxOutcome::kRollback,
+                                [](absl::StatusOr<EndTxResult>) {});
+        }
         if (!stored.ok() && *original) return respond(Replay(**original, body));
+        if (absl::IsAlreadyExists(stored) && !key.empty()) {
+          return ReplayByKey(key, body, respond);  // PostgreSQL: after the failed transaction
+        }
         if (!stored.ok()) {
           ++unavailable_;
           return respond(
@@ -210,6 +218,24 @@ std::optional<http::Response> OrderService::Validate(const http::Request& req,
     }
   }
   return std::nullopt;
+}
+
+void OrderService::ReplayByKey(const std::string& key, const api::SubmitOrderRequest& body,
+                               http::Responder respond) {
+  auto original = std::make_shared<std::optional<api::OrderView>>();
+  writer_->Submit(
+      [key, original](sql::Database& db) {
+        absl::StatusOr<std::optional<api::OrderView>> found =
+            OrderRepository::FindByIdempotencyKey(db, key);
+        if (!found.ok()) return found.status();
+        *original = *std::move(found);
+        return absl::OkStatus();
+      },
+      [this, original, body, respond](absl::Status s) {
+        if (s.ok() && *original) return respond(Replay(**original, body));
+        ++unavailable_;
+        respond(http::JsonError(503, "order not stored: " + std::string(s.message())));
+      });
 }
 
 http::Response OrderService::Replay(const api::OrderView& original,

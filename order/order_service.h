@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "base/prometheus.h"
@@ -18,6 +19,7 @@
 #include "service/db/batch_writer.h"
 #include "service/db/database.h"
 #include "service/db/database_health.h"
+#include "service/db/service_store.h"
 #include "service/http/http_server.h"
 #include "service/poison.h"
 #include "service/service_util.h"
@@ -32,7 +34,8 @@ struct OrderServiceOptions {
   uint16_t port = 8081;
   std::string broker = "127.0.0.1:9876";
   service::ServiceTls tls;  // HTTPS and TLS to the broker
-  std::string db = "./order.db";
+  std::string db = "./order.db";  // a SQLite file or a PostgreSQL URI/conninfo
+  sql::StoreOptions store;        // PostgreSQL pool and batch size
   int32_t max_pay_count = 10'000;
   size_t max_body_bytes = 16 * 1024;
   // Broker principal and HTTP tokens (docs/security.md); empty: none.
@@ -59,6 +62,9 @@ class OrderService {
                                          api::SubmitOrderRequest* body) const;
   // Answers a repeat of the order stored under an Idempotency-Key.
   http::Response Replay(const api::OrderView& original, const api::SubmitOrderRequest& body);
+  // The same, for a key found taken by this request's own transaction.
+  void ReplayByKey(const std::string& key, const api::SubmitOrderRequest& body,
+                   http::Responder respond);
   // Stores the order (step 2) for the half message `id` and ends its transaction.
   void StoreAndCommit(std::shared_ptr<api::OrderView> order, uint64_t id, std::string key,
                       api::SubmitOrderRequest body, http::Responder respond,
@@ -73,7 +79,7 @@ class OrderService {
   ConsumeResult Failed(const Delivery& d, const absl::Status& s);
 
   const OrderServiceOptions options_;
-  std::unique_ptr<sql::Database> write_db_;
+  std::vector<std::unique_ptr<sql::Database>> write_dbs_;
   std::unique_ptr<sql::Database> read_db_;  // HTTP thread only
   std::unique_ptr<sql::BatchWriter> writer_;
   std::unique_ptr<TransactionProducer> producer_;

@@ -9,6 +9,7 @@
 #include "base/fd_limit.h"
 #include "base/listen.h"
 #include "proto/json/proto_json.h"
+#include "service/db/database_health.h"
 
 namespace txmsg::service {
 
@@ -72,6 +73,10 @@ http::Response HealthResponse(BrokerState broker, bool database_available) {
                                       {"broker", broker_text},
                                       {"database", database_available ? "ok" : "unavailable"}}) +
                             "\n"};
+}
+
+http::Response DatabaseErrorResponse(const absl::Status& s) {
+  return http::JsonError(sql::DatabaseHealth::IsOutage(s) ? 503 : 500, std::string(s.message()));
 }
 
 }  // namespace txmsg::service

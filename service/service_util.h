@@ -48,6 +48,10 @@ BrokerState Worst(BrokerState a, BrokerState b);
 // database "unavailable". Fields always in this order.
 http::Response HealthResponse(BrokerState broker, bool database_available);
 
+// The answer to a read that failed with `s`: 503 while the database is
+// unavailable (sql::DatabaseHealth::IsOutage), 500 otherwise.
+http::Response DatabaseErrorResponse(const absl::Status& s);
+
 }  // namespace txmsg::service
 
 #endif  // TXMSG_SERVICE_SERVICE_UTIL_H_

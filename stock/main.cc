@@ -1,4 +1,5 @@
 // stock-service: parse flags, start the service, stop on SIGTERM/SIGINT.
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/flags/flag.h"
@@ -22,7 +23,12 @@ ABSL_FLAG(std::string, api_token_file, "",
 ABSL_FLAG(std::string, admin_token_file, "",
           "file holding the bearer token that PUT /stock/products/{id} needs (mode 0600); "
           "another valid token gets 403. Empty: PUT needs only the API token, if any");
-ABSL_FLAG(std::string, db, "./stock.db", "SQLite database file (created if missing)");
+ABSL_FLAG(std::string, db, "./stock.db",
+          "SQLite database file (created if missing), or a PostgreSQL database: a "
+          "postgresql://USER@HOST:PORT/DBNAME URI or a libpq conninfo 'host=... dbname=...' "
+          "(password from PGPASSWORD or ~/.pgpass, never here)");
+ABSL_FLAG(int32_t, db_pool, 4, "PostgreSQL only: write connections (1-64)");
+ABSL_FLAG(int32_t, db_batch, 64, "PostgreSQL only: most local transactions per commit");
 ABSL_FLAG(std::string, seed_stock, "",
           "products to create at start: PRODUCT:UNITS[,...], e.g. 1:100,2:50 (existing products "
           "keep their stock; PUT /stock/products/{id} changes it); PRODUCT 1-9007199254740991, "
@@ -82,6 +88,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.credentials = *std::move(credentials);
+  o.store.pool = absl::GetFlag(FLAGS_db_pool);
+  o.store.max_batch = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_db_batch)));
   txmsg::stock::StockService service(o);
   if (absl::Status s = service.Start(); !s.ok()) {
     std::fprintf(stderr, "stock-service: %s\n", std::string(s.message()).c_str());

@@ -58,7 +58,7 @@ void StockService::GetProduct(const http::Request& req, http::Responder respond)
   absl::StatusOr<int64_t> id = ProductId(req);
   if (!id.ok()) return respond(http::JsonError(400, std::string(id.status().message())));
   absl::StatusOr<std::optional<int64_t>> total = StockRepository::GetStock(*read_db_, *id);
-  if (!total.ok()) return respond(http::JsonError(500, std::string(total.status().message())));
+  if (!total.ok()) return respond(service::DatabaseErrorResponse(total.status()));
   if (!*total) return respond(http::JsonError(404, absl::StrCat("no product ", *id)));
   api::ProductView v;
   v.set_product_id(*id);
@@ -91,6 +91,7 @@ void StockService::PutProduct(const http::Request& req, http::Responder respond)
 }
 
 void StockService::Health(http::Responder respond) {
+  db_health_.CheckReachable(*read_db_);
   db_health_.ProbeIfDown(*writer_, [this, respond] {
     const service::BrokerState broker =
         service::Worst(service::BrokerStateOf(producer_->connected(), producer_->responsive()),

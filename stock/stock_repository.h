@@ -30,6 +30,9 @@ class StockRepository {
   [[nodiscard]] static absl::StatusOr<events::StockOutcome> Deduct(sql::Database& db,
                                                                    const events::OrderPlaced& order,
                                                                    bool* fresh);
+  // Deduct on PostgreSQL: the same rules in one round trip.
+  [[nodiscard]] static absl::StatusOr<events::StockOutcome> DeductInOneStatement(
+      sql::Database& db, const events::OrderPlaced& order, bool* fresh);
   // Whether tx_log has `tx_no` (the check-back of the outcome message).
   [[nodiscard]] static absl::StatusOr<bool> HasTx(sql::Database& db, const std::string& tx_no);
 };

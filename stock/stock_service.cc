@@ -20,16 +20,19 @@ StockService::StockService(StockServiceOptions options) : options_(std::move(opt
 StockService::~StockService() { Stop(); }
 
 absl::Status StockService::Start() {
-  absl::StatusOr<sql::ServiceStore> store =
-      sql::OpenServiceStore(options_.db, [this](sql::Database& db) {
+  absl::StatusOr<sql::ServiceStore> store = sql::OpenServiceStore(
+      options_.db,
+      [this](sql::Database& db) {
         if (absl::Status s = StockRepository::CreateSchema(db); !s.ok()) return s;
         for (const auto& [product, units] : options_.seed_stock) {
           if (absl::Status s = StockRepository::SeedStock(db, product, units); !s.ok()) return s;
         }
         return absl::OkStatus();
-      });
+      },
+      options_.store);
   if (!store.ok()) return store.status();
-  write_db_ = std::move(store->write);
+  write_dbs_ = std::move(store->write);
+  std::fprintf(stderr, "stock-service: database: %s\n", store->description.c_str());
   read_db_ = std::move(store->read);
   writer_ = std::move(store->writer);
 
@@ -136,7 +139,8 @@ void StockService::Process(std::shared_ptr<events::OrderPlaced> order,
         CrashPoint(crash_points::kStockDeductedBeforePublish);
         // The deduction is committed; publish its outcome, then ack the order.
         Publish(*outcome, done);
-      });
+      },
+      order->product_id());
 }
 
 ConsumeResult StockService::Failed(const events::OrderPlaced& order, const absl::Status& s) {

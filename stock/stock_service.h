@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "base/prometheus.h"
@@ -17,6 +18,7 @@
 #include "service/db/batch_writer.h"
 #include "service/db/database.h"
 #include "service/db/database_health.h"
+#include "service/db/service_store.h"
 #include "service/http/http_server.h"
 #include "service/poison.h"
 #include "service/service_util.h"
@@ -31,7 +33,8 @@ struct StockServiceOptions {
   uint16_t port = 8082;
   std::string broker = "127.0.0.1:9876";
   service::ServiceTls tls;  // HTTPS and TLS to the broker
-  std::string db = "./stock.db";
+  std::string db = "./stock.db";          // a SQLite file or a PostgreSQL URI/conninfo
+  sql::StoreOptions store;                // PostgreSQL pool and batch size
   std::map<int64_t, int64_t> seed_stock;  // product -> units, set at start
   uint32_t max_unacked = 1024;
   // Broker principal and HTTP tokens (docs/security.md); empty: none.
@@ -71,7 +74,7 @@ class StockService {
   void Metrics(http::Responder respond);
 
   const StockServiceOptions options_;
-  std::unique_ptr<sql::Database> write_db_;
+  std::vector<std::unique_ptr<sql::Database>> write_dbs_;
   std::unique_ptr<sql::Database> read_db_;  // HTTP thread only
   std::unique_ptr<sql::BatchWriter> writer_;
   std::unique_ptr<TransactionProducer> producer_;

@@ -10,7 +10,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   libabsl-dev
   libsqlite3-dev sqlite3
-  libssl-dev
+  postgresql libpq-dev
   libgtest-dev libgmock-dev
   libbenchmark-dev
   libjemalloc-dev
@@ -36,5 +36,16 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
+# Installing a daemon (postgresql) must not start one: the tests start their
+# own throwaway clusters. A policy-rc.d that answers 101 tells invoke-rc.d
+# "not allowed"; an existing one (a container's) is left alone.
+POLICY=/usr/sbin/policy-rc.d
+OWN_POLICY=0
+if [ ! -e "$POLICY" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$POLICY" >/dev/null
+  $SUDO chmod 755 "$POLICY"
+  OWN_POLICY=1
+fi
+trap 'if [ "$OWN_POLICY" = 1 ]; then $SUDO rm -f "$POLICY"; fi' EXIT
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 echo "setup-deps: done"

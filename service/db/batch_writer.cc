@@ -1,26 +1,27 @@
 #include "service/db/batch_writer.h"
 
 #include <future>
-#include <vector>
 
 namespace txmsg::sql {
 
-BatchWriter::BatchWriter(Database* db, size_t max_batch)
-    : db_(db), max_batch_(max_batch), thread_([this] { Loop(); }) {}
+BatchWriter::BatchWriter(std::vector<Database*> connections, size_t max_batch)
+    : max_batch_(max_batch) {
+  for (Database* db : connections) threads_.emplace_back([this, db] { Loop(db); });
+}
 
 BatchWriter::~BatchWriter() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  thread_.join();
+  for (std::thread& t : threads_) t.join();
 }
 
-void BatchWriter::Submit(Work work, Done done) {
+void BatchWriter::Submit(Work work, Done done, int64_t lock_key) {
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
-      queue_.push_back(Item{std::move(work), std::move(done)});
+      queue_.push_back(Item{std::move(work), std::move(done), lock_key});
       return;
     }
   }
@@ -39,7 +40,25 @@ uint64_t BatchWriter::commits() const {
   return commits_;
 }
 
-void BatchWriter::Loop() {
+void BatchWriter::TakeSameKey(int64_t key, std::vector<Item>& batch) {
+  std::deque<Item> rest;
+  while (!queue_.empty()) {
+    if (queue_.front().lock_key == key && batch.size() < max_batch_) {
+      batch.push_back(std::move(queue_.front()));
+    } else {
+      rest.push_back(std::move(queue_.front()));
+    }
+    queue_.pop_front();
+  }
+  queue_.swap(rest);
+}
+
+void BatchWriter::CountCommit() {
+  absl::MutexLock lock(&mu_);
+  ++commits_;
+}
+
+void BatchWriter::Loop(Database* db) {
   std::vector<Item> batch;
   std::vector<absl::Status> results;
   while (true) {
@@ -50,49 +69,78 @@ void BatchWriter::Loop() {
                ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) { return !w->queue_.empty() || w->stopping_; },
           this));
       if (queue_.empty()) return;
-      while (!queue_.empty() && batch.size() < max_batch_) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      const int64_t key = queue_.front().lock_key;
+      if (key == 0 || db->dialect() == Dialect::kSqlite) {
+        while (!queue_.empty() && batch.size() < max_batch_) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      } else {
+        TakeSameKey(key, batch);
       }
     }
     results.assign(batch.size(), absl::OkStatus());
-    absl::Status begin = db_->Exec("BEGIN IMMEDIATE");
-    for (size_t i = 0; i < batch.size() && begin.ok(); ++i) {
-      if (absl::Status s = db_->Exec("SAVEPOINT item"); !s.ok()) {
-        results[i] = s;
-        continue;
-      }
-      results[i] = batch[i].work(*db_);
-      if (!results[i].ok()) (void)db_->Exec("ROLLBACK TO item");
-      (void)db_->Exec("RELEASE item");
-    }
-    absl::Status commit = begin.ok() ? db_->Exec("COMMIT") : begin;
-    if (!commit.ok()) {
-      (void)db_->Exec("ROLLBACK");
-      for (auto& r : results) {
-        if (r.ok()) r = commit;
-      }
+    if (db->dialect() == Dialect::kSqlite) {
+      WithSavepoints(*db, batch, results);
     } else {
-      absl::MutexLock lock(&mu_);
-      ++commits_;
+      AllOrEachAlone(*db, batch, results);
     }
     for (size_t i = 0; i < batch.size(); ++i) batch[i].done(results[i]);
     batch.clear();
   }
 }
 
-absl::StatusOr<ServiceStore> OpenServiceStore(
-    const std::string& path, const std::function<absl::Status(Database&)>& prepare) {
-  ServiceStore store;
-  absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(path);
-  if (!db.ok()) return db.status();
-  store.write = *std::move(db);
-  if (absl::Status s = prepare(*store.write); !s.ok()) return s;
-  db = Database::Open(path);
-  if (!db.ok()) return db.status();
-  store.read = *std::move(db);
-  store.writer = std::make_unique<BatchWriter>(store.write.get());
-  return store;
+bool BatchWriter::WithSavepoints(Database& db, std::vector<Item>& batch,
+                                 std::vector<absl::Status>& results) {
+  absl::Status begin = db.Begin();
+  for (size_t i = 0; i < batch.size() && begin.ok(); ++i) {
+    if (absl::Status s = db.Exec("SAVEPOINT item"); !s.ok()) {
+      results[i] = s;
+      continue;
+    }
+    results[i] = batch[i].work(db);
+    if (!results[i].ok()) (void)db.Exec("ROLLBACK TO item");
+    (void)db.Exec("RELEASE item");
+  }
+  absl::Status commit = begin.ok() ? db.Commit() : begin;
+  if (!commit.ok()) {
+    db.Rollback();
+    for (auto& r : results) {
+      if (r.ok()) r = commit;
+    }
+    return false;
+  }
+  CountCommit();
+  return true;
+}
+
+bool BatchWriter::AllOrEachAlone(Database& db, std::vector<Item>& batch,
+                                 std::vector<absl::Status>& results) {
+  absl::Status failed = db.Begin();
+  for (size_t i = 0; i < batch.size() && failed.ok(); ++i) failed = batch[i].work(db);
+  if (failed.ok()) {
+    const absl::Status commit = db.Commit();
+    if (commit.ok()) CountCommit();
+    results.assign(batch.size(), commit);  // UNKNOWN if the connection died committing
+    return commit.ok();
+  }
+  db.Rollback();
+  if (batch.size() == 1 || db.broken()) {
+    // Nothing committed; with the connection gone every piece shares its fate.
+    results.assign(batch.size(), failed);
+    return false;
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    results[i] = db.Begin();
+    if (results[i].ok()) results[i] = batch[i].work(db);
+    if (results[i].ok()) {
+      results[i] = db.Commit();
+      if (results[i].ok()) CountCommit();
+    } else {
+      db.Rollback();
+    }
+  }
+  return false;
 }
 
 }  // namespace txmsg::sql

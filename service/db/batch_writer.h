@@ -1,10 +1,18 @@
-// Many small local transactions in one SQLite commit, each still atomic.
+// Many small local transactions in few commits, each still atomic.
 //
-// Work submitted from any thread is queued; one writer thread takes what is
-// queued, opens one transaction, runs each piece of work inside its own
-// SAVEPOINT (a failing piece rolls back alone), commits once (one fsync for
-// all), then reports each piece's outcome. This is what lets a service
-// confirm thousands of orders a second with synchronous=FULL.
+// Work submitted from any thread is queued; writer threads (one per
+// connection) take what is queued and commit it in batches, then report
+// each piece's outcome:
+//  - SQLite (one connection): one transaction per batch, each piece inside
+//    its own SAVEPOINT (a failing piece rolls back alone), one fsync for all.
+//  - PostgreSQL (a pool): one transaction per batch without savepoints (a
+//    subtransaction per piece would cost round trips, and more than 64 in a
+//    transaction overflow the server's per-backend cache); if a piece fails,
+//    the batch is rolled back and each piece runs again in a transaction of
+//    its own. Several connections commit at once, and the server flushes
+//    their WAL together (group commit), synchronous_commit staying on.
+// So a piece of work may run more than once: it must only assign what it
+// reports, never accumulate.
 #ifndef TXMSG_SERVICE_DB_BATCH_WRITER_H_
 #define TXMSG_SERVICE_DB_BATCH_WRITER_H_
 
@@ -13,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -24,22 +33,32 @@ namespace txmsg::sql {
 
 class BatchWriter {
  public:
-  // Runs inside a savepoint on the writer thread. An error rolls back this
-  // piece only.
+  // Runs inside the batch's transaction on a writer thread. An error rolls
+  // back this piece only.
   using Work = std::function<absl::Status(Database&)>;
-  // Runs on the writer thread after the commit (or with the error). Keep it
-  // short; never Submit-and-wait from here.
+  // Runs on a writer thread after the commit (or with the error). Keep it
+  // short; never Submit-and-wait from here. With several connections, Done
+  // callbacks run on several threads at once.
   using Done = std::function<void(absl::Status)>;
 
-  // `db` must outlive the writer and is used only by its thread.
-  explicit BatchWriter(Database* db, size_t max_batch = 1024);
+  // One writer thread per connection; each connection must outlive the
+  // writer and is used only by its thread.
+  explicit BatchWriter(std::vector<Database*> connections, size_t max_batch = 1024);
+  explicit BatchWriter(Database* db, size_t max_batch = 1024)
+      : BatchWriter(std::vector<Database*>{db}, max_batch) {}
   // Finishes what is queued, then joins.
   ~BatchWriter();
   BatchWriter(const BatchWriter&) = delete;
   BatchWriter& operator=(const BatchWriter&) = delete;
 
-  void Submit(Work work, Done done);
-  // Submits and waits. Not from the writer thread.
+  // `lock_key` (PostgreSQL): pieces with the same non-zero key lock the
+  // same row (stock-service passes the product id). They are committed in
+  // batches of their own: a batch then holds one such row lock, from its
+  // first UPDATE to its COMMIT, while other connections commit batches for
+  // other keys beside it; and batches never wait on each other in a cycle
+  // (no deadlocks). 0 for pieces that share no rows.
+  void Submit(Work work, Done done, int64_t lock_key = 0);
+  // Submits and waits. Not from a writer thread.
   [[nodiscard]] absl::Status Run(Work work);
 
   uint64_t commits() const;
@@ -48,28 +67,24 @@ class BatchWriter {
   struct Item {
     Work work;
     Done done;
+    int64_t lock_key = 0;
   };
-  void Loop();
+  void Loop(Database* db);
+  // Moves up to max_batch_ queued items with `key` into `batch`, keeping
+  // the others in their order.
+  void TakeSameKey(int64_t key, std::vector<Item>& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `batch` on `db`, filling `results`; true if it committed.
+  bool WithSavepoints(Database& db, std::vector<Item>& batch, std::vector<absl::Status>& results);
+  bool AllOrEachAlone(Database& db, std::vector<Item>& batch, std::vector<absl::Status>& results);
+  void CountCommit();
 
-  Database* const db_;
   const size_t max_batch_;
   mutable absl::Mutex mu_;
   std::deque<Item> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
-
-// A service's SQLite file as both services use it: `prepare` (schema, seed
-// data) runs on the write connection, which then belongs to a BatchWriter;
-// a second connection serves reads (WAL lets them run beside the writer).
-struct ServiceStore {
-  std::unique_ptr<Database> write;
-  std::unique_ptr<Database> read;
-  std::unique_ptr<BatchWriter> writer;  // destroy before `write`
-};
-[[nodiscard]] absl::StatusOr<ServiceStore> OpenServiceStore(
-    const std::string& path, const std::function<absl::Status(Database&)>& prepare);
 
 }  // namespace txmsg::sql
 

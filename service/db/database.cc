@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "service/db/test_faults.h"
 
@@ -23,21 +25,59 @@ absl::Status Error(sqlite3* db, int rc, const std::string& what) {
   }
 }
 
+class SqliteStatement : public Statement {
+ public:
+  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~SqliteStatement() override { sqlite3_finalize(stmt_); }
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+
+  Statement& Bind(int index, int64_t value) override;
+  Statement& Bind(int index, const std::string& value) override;
+  absl::StatusOr<bool> Step() override;
+  absl::Status Run() override;
+  int64_t Int(int column) const override;
+  std::string Text(int column) const override;
+  void Reset() override;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+class SqliteDatabase : public Database {
+ public:
+  explicit SqliteDatabase(sqlite3* db) : db_(db) {}
+  ~SqliteDatabase() override;
+  SqliteDatabase(const SqliteDatabase&) = delete;
+  SqliteDatabase& operator=(const SqliteDatabase&) = delete;
+
+  Dialect dialect() const override { return Dialect::kSqlite; }
+  absl::Status Exec(const std::string& sql) override;
+  absl::StatusOr<Statement*> Prepare(const std::string& sql) override;
+  int64_t Changes() const override;
+  absl::Status Begin() override { return Exec("BEGIN IMMEDIATE"); }
+  absl::Status Commit() override { return Exec("COMMIT"); }
+  void Rollback() override { (void)Exec("ROLLBACK"); }
+
+ private:
+  sqlite3* db_;
+  std::map<std::string, std::unique_ptr<SqliteStatement>> statements_;
+};
+
 }  // namespace
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
-
-Statement& Statement::Bind(int index, int64_t value) {
+Statement& SqliteStatement::Bind(int index, int64_t value) {
   sqlite3_bind_int64(stmt_, index, value);
   return *this;
 }
 
-Statement& Statement::Bind(int index, const std::string& value) {
+Statement& SqliteStatement::Bind(int index, const std::string& value) {
   sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
   return *this;
 }
 
-absl::StatusOr<bool> Statement::Step() {
+absl::StatusOr<bool> SqliteStatement::Step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -46,21 +86,21 @@ absl::StatusOr<bool> Statement::Step() {
   return s;
 }
 
-absl::Status Statement::Run() {
+absl::Status SqliteStatement::Run() {
   absl::StatusOr<bool> r = Step();
   Reset();
   return r.status();
 }
 
-int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+int64_t SqliteStatement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
 
-std::string Statement::Text(int column) const {
+std::string SqliteStatement::Text(int column) const {
   const auto* p = sqlite3_column_text(stmt_, column);
   return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, column))
            : "";
 }
 
-void Statement::Reset() {
+void SqliteStatement::Reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
 }
@@ -76,7 +116,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
     sqlite3_close(db);
     return s;
   }
-  std::unique_ptr<Database> out(new Database(db));
+  std::unique_ptr<Database> out = std::make_unique<SqliteDatabase>(db);
   sqlite3_busy_timeout(db, 5000);
   for (const char* pragma :
        {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
@@ -85,12 +125,12 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
   return out;
 }
 
-Database::~Database() {
+SqliteDatabase::~SqliteDatabase() {
   statements_.clear();
   sqlite3_close(db_);
 }
 
-absl::Status Database::Exec(const std::string& sql) {
+absl::Status SqliteDatabase::Exec(const std::string& sql) {
   char* err = nullptr;
   const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
   if (rc == SQLITE_OK) return absl::OkStatus();
@@ -99,7 +139,7 @@ absl::Status Database::Exec(const std::string& sql) {
   return s;
 }
 
-absl::StatusOr<Statement*> Database::Prepare(const std::string& sql) {
+absl::StatusOr<Statement*> SqliteDatabase::Prepare(const std::string& sql) {
   auto it = statements_.find(sql);
   if (it != statements_.end()) {
     it->second->Reset();
@@ -108,11 +148,11 @@ absl::StatusOr<Statement*> Database::Prepare(const std::string& sql) {
   sqlite3_stmt* stmt = nullptr;
   const int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr);
   if (rc != SQLITE_OK) return Error(db_, rc, absl::StrCat("sqlite prepare '", sql, "'"));
-  auto [pos, inserted] = statements_.emplace(sql, std::make_unique<Statement>(db_, stmt));
+  auto [pos, inserted] = statements_.emplace(sql, std::make_unique<SqliteStatement>(db_, stmt));
   return pos->second.get();
 }
 
-int64_t Database::Changes() const { return sqlite3_changes(db_); }
+int64_t SqliteDatabase::Changes() const { return sqlite3_changes(db_); }
 
 bool IsConstraintViolation(const absl::Status& status) {
   return status.code() == absl::StatusCode::kAlreadyExists;

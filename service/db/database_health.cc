@@ -80,13 +80,14 @@ void DatabaseHealth::ProbeIfDown(BatchWriter& writer, std::function<void()> done
   if (!probe) return done();
   writer.Submit(
       [](Database& db) {
-        if (absl::Status s = db.Exec("CREATE TABLE IF NOT EXISTS txmsg_health (id INTEGER PRIMARY "
-                                     "KEY, time_ms INTEGER)");
+        if (absl::Status s = db.Exec(
+                "CREATE TABLE IF NOT EXISTS txmsg_health (id INT PRIMARY KEY, time_ms BIGINT)");
             !s.ok()) {
           return s;
         }
-        absl::StatusOr<Statement*> st =
-            db.Prepare("INSERT OR REPLACE INTO txmsg_health (id, time_ms) VALUES (1, ?)");
+        absl::StatusOr<Statement*> st = db.Prepare(
+            "INSERT INTO txmsg_health (id, time_ms) VALUES (1, ?)"
+            " ON CONFLICT(id) DO UPDATE SET time_ms = excluded.time_ms");
         if (!st.ok()) return st.status();
         return (*st)->Bind(1, NowMs()).Run();
       },
@@ -98,6 +99,18 @@ void DatabaseHealth::ProbeIfDown(BatchWriter& writer, std::function<void()> done
         }
         done();
       });
+}
+
+void DatabaseHealth::CheckReachable(Database& read_db) {
+  if (read_db.dialect() != Dialect::kPostgres) return;
+  // A statement (not Exec): one that died idle is reopened and tried again.
+  absl::StatusOr<Statement*> st = read_db.Prepare("SELECT 1");
+  absl::Status s = st.status();
+  if (st.ok()) {
+    s = (*st)->Step().status();
+    (*st)->Reset();
+  }
+  if (!s.ok()) Record(s);
 }
 
 void DatabaseHealth::Render(base::PrometheusWriter& w) const {

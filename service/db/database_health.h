@@ -62,6 +62,12 @@ class DatabaseHealth {
   // run on the writer thread.
   void ProbeIfDown(BatchWriter& writer, std::function<void()> done);
 
+  // For /healthz, on the thread that owns `read_db`: on PostgreSQL a
+  // `SELECT 1` on it, whose failure (the server is gone) starts an outage
+  // even when no write has failed yet; ProbeIfDown then ends it. Nothing
+  // on SQLite, whose reads work when its writes do not.
+  void CheckReachable(Database& read_db);
+
  private:
   const std::string name_;
   base::LogLimiter log_;

@@ -2,6 +2,9 @@
 
 #include <chrono>
 
+#include "absl/strings/str_cat.h"
+#include "service/db/dialect.h"
+
 namespace txmsg::sql {
 
 int64_t NowMs() {
@@ -11,13 +14,11 @@ int64_t NowMs() {
 }
 
 absl::Status TxLog::CreateTable(Database& db) {
-  return db.Exec(
-      "CREATE TABLE IF NOT EXISTS tx_log ("
-      " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-      " tx_no VARCHAR(64) NOT NULL UNIQUE,"
-      " create_time INTEGER NOT NULL,"
-      " state TEXT NOT NULL,"
-      " detail BLOB NOT NULL DEFAULT '')");
+  const SqlTypes& t = TypesOf(db.dialect());
+  return db.Exec(absl::StrCat("CREATE TABLE IF NOT EXISTS tx_log (id ", t.auto_id,
+                              ", tx_no VARCHAR(64) NOT NULL UNIQUE, create_time ", t.int64,
+                              " NOT NULL, state TEXT NOT NULL, detail ", t.blob,
+                              " NOT NULL DEFAULT '')"));
 }
 
 absl::StatusOr<std::optional<TxLog::Entry>> TxLog::Find(Database& db, const std::string& tx_no) {
@@ -38,6 +39,18 @@ absl::Status TxLog::Insert(Database& db, const std::string& tx_no, const std::st
       db.Prepare("INSERT INTO tx_log (tx_no, create_time, state, detail) VALUES (?, ?, ?, ?)");
   if (!st.ok()) return st.status();
   return (*st)->Bind(1, tx_no).Bind(2, NowMs()).Bind(3, state).Bind(4, detail).Run();
+}
+
+absl::StatusOr<bool> TxLog::InsertIfAbsent(Database& db, const std::string& tx_no,
+                                           const std::string& state) {
+  absl::StatusOr<Statement*> st = db.Prepare(
+      "INSERT INTO tx_log (tx_no, create_time, state, detail) VALUES (?, ?, ?, '')"
+      " ON CONFLICT(tx_no) DO NOTHING");
+  if (!st.ok()) return st.status();
+  if (absl::Status s = (*st)->Bind(1, tx_no).Bind(2, NowMs()).Bind(3, state).Run(); !s.ok()) {
+    return s;
+  }
+  return db.Changes() == 1;
 }
 
 }  // namespace txmsg::sql

@@ -25,6 +25,11 @@ class TxLog {
   [[nodiscard]] static absl::Status Insert(Database& db, const std::string& tx_no,
                                            const std::string& state,
                                            const std::string& detail = "");
+  // The barrier: inserts the row unless the tx_no is there. True if this
+  // call inserted it. On PostgreSQL a concurrent uncommitted insert of the
+  // same tx_no makes this wait for it, so two transactions never both win.
+  [[nodiscard]] static absl::StatusOr<bool> InsertIfAbsent(Database& db, const std::string& tx_no,
+                                                           const std::string& state);
 };
 
 int64_t NowMs();

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "tests/broker/log/log_test_util.h"
+#include "tests/testutil/pg_cluster.h"
 
 namespace txmsg::fault {
 
@@ -44,6 +45,26 @@ std::string JsonString(const std::string& json, const std::string& name) {
                                                                                    : "";
 }
 
+namespace {
+
+bool use_postgres = false;
+
+// --db for `service` of a new System.
+std::string ServiceDb(const testing::TempDir& dir, const std::string& service) {
+  if (!use_postgres) return dir.File(service + ".db");
+  static testing::PgCluster* cluster = [] {
+    static testing::PgCluster c;
+    if (!c.Start()) std::fprintf(stderr, "fault: cannot start a PostgreSQL cluster\n");
+    return &c;
+  }();
+  static std::map<std::string, int> runs;
+  return cluster->CreateDatabase(absl::StrCat(service, "_", ++runs[service]));
+}
+
+}  // namespace
+
+void UsePostgres(bool on) { use_postgres = on; }
+
 System::System(std::map<Which, std::vector<std::string>> env,
                std::optional<chaos::ChaosOptions> chaos, std::map<Which, std::string> wrappers)
     : env_(std::move(env)) {
@@ -75,11 +96,11 @@ System::System(std::map<Which, std::vector<std::string>> env,
   }
   order_ = std::make_unique<testing::ServiceProcess>(
       std::vector<std::string>{TXMSG_ORDER_BIN, "--broker=" + services_broker,
-                               "--db=" + dir_.File("order.db")},
+                               "--db=" + ServiceDb(dir_, "order")},
       env_[kOrder]);
   stock_ = std::make_unique<testing::ServiceProcess>(
       std::vector<std::string>{TXMSG_STOCK_BIN, "--broker=" + services_broker,
-                               "--db=" + dir_.File("stock.db"), "--seed_stock=" + seed},
+                               "--db=" + ServiceDb(dir_, "stock"), "--seed_stock=" + seed},
       env_[kStock]);
   order_->set_wrapper(wrappers[kOrder]);
   stock_->set_wrapper(wrappers[kStock]);

@@ -57,6 +57,11 @@ static_assert(kLongFault > kTestTxTimeout && kLongFault > kTestAckTimeout);
 // What went wrong in a run, one line each (empty: the invariants held).
 using Violations = std::vector<std::string>;
 
+// Whether the services of the Systems made from now on keep their data in
+// PostgreSQL (a throwaway cluster this test binary starts, a fresh pair of
+// databases per System) instead of SQLite files.
+void UsePostgres(bool on);
+
 // The three processes, each restartable with its own environment.
 class System {
  public:

@@ -41,23 +41,31 @@ class FaultSuiteTest : public ::testing::Test {
  protected:
   // Runs scenario `name` once with its own generator, stores its part of
   // the report, and fails naming the scenario and how to replay it.
-  void RunScenario(const std::string& name) {
-    if (!Selected(name)) GTEST_SKIP() << name << " is not in TXMSG_FAULT_ONLY";
+  // With `postgres`, the services keep their data in PostgreSQL.
+  void RunScenario(const std::string& scenario, bool postgres = false) {
+    if (!Selected(scenario)) GTEST_SKIP() << scenario << " is not in TXMSG_FAULT_ONLY";
+    const std::string name = postgres ? scenario + "-postgresql" : scenario;
+    UsePostgres(postgres);
     FaultSuite suite;
     std::mt19937_64 rng(suite.ScenarioSeed(name));
-    const Violations v = Find(name).run(suite, rng);
+    const Violations v = Find(scenario).run(suite, rng);
+    UsePostgres(false);
     Report& report = suite.report();
     report.violations += static_cast<int>(v.size());
     report.scenarios.insert(name);
     report.seeds[name] = suite.seed();
     SaveReportPart(name, report);
     EXPECT_TRUE(v.empty()) << name << ": " << v.size() << " violations (listed above); replay: "
-                           << "TXMSG_FAULT_SEED=" << suite.seed() << " TXMSG_FAULT_ONLY=" << name;
+                           << "TXMSG_FAULT_SEED=" << suite.seed()
+                           << " TXMSG_FAULT_ONLY=" << scenario;
   }
 };
 
 TEST_F(FaultSuiteTest, CrashPoints) { RunScenario("crash-points"); }
 TEST_F(FaultSuiteTest, RandomKills) { RunScenario("random-kills"); }
+// The same on PostgreSQL (the storage scenario's faults are SQLite's and the broker's).
+TEST_F(FaultSuiteTest, CrashPointsOnPostgres) { RunScenario("crash-points", true); }
+TEST_F(FaultSuiteTest, RandomKillsOnPostgres) { RunScenario("random-kills", true); }
 TEST_F(FaultSuiteTest, Pauses) { RunScenario("pauses"); }
 TEST_F(FaultSuiteTest, BadInput) { RunScenario("bad-input"); }
 TEST_F(FaultSuiteTest, Network) { RunScenario("network"); }

@@ -40,7 +40,10 @@ class HttpApiTest : public SystemTest {
   }
 };
 
-TEST_F(HttpApiTest, PutRefusesMissingMisspeltAndUnknownFieldsAndChangesNothing) {
+class HttpApiBackends : public OnBothBackends<HttpApiTest> {};
+TXMSG_ON_BOTH_BACKENDS(HttpApiBackends);
+
+TEST_P(HttpApiBackends, PutRefusesMissingMisspeltAndUnknownFieldsAndChangesNothing) {
   StartAll();
   for (const std::string body :
        {"{\"totalcount\": 500}", "{}", "null", "{\"totalCount\": null}", "[500]", "",
@@ -64,7 +67,7 @@ TEST_F(HttpApiTest, PutRefusesMissingMisspeltAndUnknownFieldsAndChangesNothing) 
   EXPECT_EQ(Count(Orders(), "orderNo"), 0);
 }
 
-TEST_F(HttpApiTest, IdsAboveTwoToTheFiftyThreeAreRefusedAndTheLargestComesBackExactly) {
+TEST_P(HttpApiBackends, IdsAboveTwoToTheFiftyThreeAreRefusedAndTheLargestComesBackExactly) {
   StartAll();
   const std::string max = "9007199254740991";  // 2^53 - 1
   for (const std::string id : {"9007199254740992", "9007199254740993", "9223372036854775807",
@@ -138,7 +141,7 @@ TEST_F(HttpApiTest, ErrorsAreValidJsonEvenWhenTheRequestIsNotValidUtf8) {
   }
 }
 
-TEST_F(HttpApiTest, IdempotencyKeyAnswersTheOriginalOrderAndCreatesNothing) {
+TEST_P(HttpApiBackends, IdempotencyKeyAnswersTheOriginalOrderAndCreatesNothing) {
   StartAll();
   HttpResult first = SubmitWithKey("retry-1", 1, 3);
   ASSERT_EQ(first.status, 200) << first.body;
@@ -197,6 +200,45 @@ TEST_F(HttpApiTest, AnOlderOrderDatabaseIsMigrated) {
             Field(first.body, "orderNo"));
   ASSERT_TRUE(Settled());
   EXPECT_EQ(Count(Orders(), "orderNo"), 2);
+}
+
+// A database whose schema is newer than the binary knows: a refusal at
+// start (exit status 1), never a guess.
+TEST_P(HttpApiBackends, ANewerSchemaIsRefusedAtStart) {
+  StartAll();
+  order_->Kill();
+  const std::string bump = "UPDATE txmsg_schema SET version = 99";
+  if (backend_ == Backend::kSqlite) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(File("order.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, bump.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  } else {
+    ASSERT_EQ(SharedPgCluster().Query("order_" + std::to_string(db_run_), bump), "");
+  }
+  testing::Subprocess p({"/bin/sh", "-c",
+                         std::string("exec \"$0\" --port=0 --broker=\"$1\" --db=\"$2\" 2>&1"),
+                         TXMSG_ORDER_BIN, broker_->address(), Db("order")});
+  const std::string out = p.ReadAll(30s);
+  const int status = p.Wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status << ": " << out;
+  EXPECT_NE(out.find("schema is version 99, newer than this order-service knows (1)"),
+            std::string::npos)
+      << out;
+}
+
+// A password on the command line is refused, and not echoed.
+TEST_F(HttpApiTest, APostgresPasswordOnTheCommandLineIsRefused) {
+  for (const std::string db : {"postgresql://txmsg:s3cr3t@127.0.0.1:1/txmsg_order",
+                               "host=127.0.0.1 port=1 dbname=x password=s3cr3t"}) {
+    testing::Subprocess p(
+        {"/bin/sh", "-c", "exec \"$0\" --port=0 --db=\"$1\" 2>&1", TXMSG_STOCK_BIN, db});
+    const std::string out = p.ReadAll(30s);
+    const int status = p.Wait();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status << ": " << out;
+    EXPECT_NE(out.find("PGPASSWORD"), std::string::npos) << out;
+    EXPECT_EQ(out.find("s3cr3t"), std::string::npos) << out;
+  }
 }
 
 TEST_F(HttpApiTest, SeedStockRefusesWhatPutRefuses) {

@@ -1,5 +1,6 @@
 // The whole system: the real broker, order-service and stock-service
-// binaries on loopback ports, real SQLite files, real kills.
+// binaries on loopback ports, real SQLite files or a real PostgreSQL
+// cluster, real kills.
 #include <sys/wait.h>
 
 #include <atomic>
@@ -16,7 +17,10 @@ using testing::HttpResult;
 using testing::WaitFor;
 using namespace std::chrono_literals;
 
-TEST_F(SystemTest, ConcurrentOrdersNeverOversellAndEveryOrderSettles) {
+class ServicesTest : public OnBothBackends<SystemTest> {};
+TXMSG_ON_BOTH_BACKENDS(ServicesTest);
+
+TEST_P(ServicesTest, ConcurrentOrdersNeverOversellAndEveryOrderSettles) {
   StartAll({}, "1:50,2:1000");
   std::atomic<int> accepted{0};
   std::vector<std::thread> clients;
@@ -40,7 +44,7 @@ TEST_F(SystemTest, ConcurrentOrdersNeverOversellAndEveryOrderSettles) {
   EXPECT_EQ(Stock(2), 100);  // initial 1000 = 100 left + 3 x 300 confirmed
 }
 
-TEST_F(SystemTest, BadHttpInputGets400AndStoresNothing) {
+TEST_P(ServicesTest, BadHttpInputGets400AndStoresNothing) {
   StartAll();
   const std::vector<std::string> bad = {
       "not json",
@@ -75,7 +79,7 @@ TEST_F(SystemTest, BadHttpInputGets400AndStoresNothing) {
   EXPECT_EQ(Stock(1), 48);
 }
 
-TEST_F(SystemTest, BrokerDownMeans503AndNothingStored) {
+TEST_P(ServicesTest, BrokerDownMeans503AndNothingStored) {
   StartAll();
   broker_->Kill();
   HttpResult r = Submit(1, 1);
@@ -88,7 +92,7 @@ TEST_F(SystemTest, BrokerDownMeans503AndNothingStored) {
   EXPECT_EQ(Stock(1), 49);
 }
 
-TEST_F(SystemTest, OrderServiceKilledBetweenHalfAndLocalTransactionConvergesToNoOrder) {
+TEST_P(ServicesTest, OrderServiceKilledBetweenHalfAndLocalTransactionConvergesToNoOrder) {
   StartAll({"--tx_timeout=200ms", "--check_interval=200ms"});
   order_->Kill();
   order_->set_env({"TXMSG_CRASH_AT=order.half_acked_before_local_tx"});
@@ -109,7 +113,7 @@ TEST_F(SystemTest, OrderServiceKilledBetweenHalfAndLocalTransactionConvergesToNo
   EXPECT_EQ(Stock(1), 49);  // ...and only it was deducted
 }
 
-TEST_F(SystemTest, OrderServiceKilledBetweenLocalTransactionAndCommitConvergesThroughCheckBack) {
+TEST_P(ServicesTest, OrderServiceKilledBetweenLocalTransactionAndCommitConvergesThroughCheckBack) {
   StartAll({"--tx_timeout=200ms", "--check_interval=200ms"});
   order_->Kill();
   order_->set_env({"TXMSG_CRASH_AT=order.local_tx_committed_before_end_tx"});
@@ -124,7 +128,7 @@ TEST_F(SystemTest, OrderServiceKilledBetweenLocalTransactionAndCommitConvergesTh
   EXPECT_EQ(Stock(1), 45);
 }
 
-TEST_F(SystemTest, StockServiceKilledAfterItsTransactionDeductsOnceAfterRedelivery) {
+TEST_P(ServicesTest, StockServiceKilledAfterItsTransactionDeductsOnceAfterRedelivery) {
   for (const char* point : {"stock.deducted_before_publish", "stock.published_before_ack"}) {
     SCOPED_TRACE(point);
     run_dir_ = std::make_unique<testing::TempDir>();
@@ -149,7 +153,7 @@ TEST_F(SystemTest, StockServiceKilledAfterItsTransactionDeductsOnceAfterRedelive
   }
 }
 
-TEST_F(SystemTest, ServicesStopCleanlyOnSigterm) {
+TEST_P(ServicesTest, ServicesStopCleanlyOnSigterm) {
   StartAll();
   ASSERT_EQ(Submit(1, 1).status, 200);
   ASSERT_TRUE(Settled());

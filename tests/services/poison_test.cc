@@ -52,7 +52,10 @@ class PoisonTest : public SystemTest {
   std::unique_ptr<TransactionProducer> producer_;
 };
 
-TEST_F(PoisonTest, StockServiceDeadLettersOrdersItCanNeverProcessAndStaysUp) {
+class PoisonBackends : public OnBothBackends<PoisonTest> {};
+TXMSG_ON_BOTH_BACKENDS(PoisonBackends);
+
+TEST_P(PoisonBackends, StockServiceDeadLettersOrdersItCanNeverProcessAndStaysUp) {
   StartAll();
   std::set<uint64_t> poison;
   poison.insert(Publish(contract::kOrderTopic, "\xff\xff\xff not a protobuf"));  // unparsable
@@ -79,7 +82,7 @@ TEST_F(PoisonTest, StockServiceDeadLettersOrdersItCanNeverProcessAndStaysUp) {
   EXPECT_EQ(Stock(1), 48);
 }
 
-TEST_F(PoisonTest, OrderServiceDeadLettersOutcomesItCanNeverApplyAndStaysUp) {
+TEST_P(PoisonBackends, OrderServiceDeadLettersOutcomesItCanNeverApplyAndStaysUp) {
   StartAll();
   const testing::HttpResult placed = Submit(1, 1);
   ASSERT_EQ(placed.status, 200);

@@ -1,5 +1,6 @@
 // The whole system for service tests: the real broker, order-service and
-// stock-service binaries on loopback ports, real SQLite files; plus small
+// stock-service binaries on loopback ports, real SQLite files or a real
+// PostgreSQL cluster (OnBothBackends runs a test on each); plus small
 // readers of their JSON and metrics.
 #ifndef TXMSG_TESTS_SERVICES_SYSTEM_FIXTURE_H_
 #define TXMSG_TESTS_SERVICES_SYSTEM_FIXTURE_H_
@@ -12,6 +13,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/testutil/broker_process.h"
+#include "tests/testutil/pg_cluster.h"
 #include "tests/testutil/service_process.h"
 #include "tests/testutil/temp_dir.h"
 
@@ -46,9 +48,38 @@ inline int64_t MetricValue(const std::string& text, const std::string& series) {
   return std::stoll(text.substr(at + series.size() + 2));
 }
 
+enum class Backend { kSqlite, kPostgres };
+
+inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param == Backend::kSqlite ? "SQLite" : "PostgreSQL";
+}
+
+// One throwaway cluster per test binary, started on first use and removed
+// at exit; every run gets databases of its own in it.
+inline testing::PgCluster& SharedPgCluster() {
+  static testing::PgCluster* cluster = [] {
+    static testing::PgCluster c;
+    if (!c.Start()) ADD_FAILURE() << "cannot start a PostgreSQL cluster";
+    return &c;
+  }();
+  return *cluster;
+}
+
 class SystemTest : public ::testing::Test {
  protected:
   using ServiceProcess = testing::ServiceProcess;
+
+  // --db for `service` ("order" or "stock") in this run: a file in the run's
+  // directory, or a fresh PostgreSQL database.
+  std::string Db(const std::string& service) {
+    if (backend_ == Backend::kSqlite) return File(service + ".db");
+    static int runs = 0;
+    if (db_run_dir_ != (run_dir_ ? run_dir_->path() : tmp_.path()) || db_run_ == 0) {
+      db_run_dir_ = run_dir_ ? run_dir_->path() : tmp_.path();
+      db_run_ = ++runs;
+    }
+    return SharedPgCluster().CreateDatabase(service + "_" + std::to_string(db_run_));
+  }
 
   std::string File(const std::string& name) { return (run_dir_ ? *run_dir_ : tmp_).File(name); }
   // Starts broker, order-service and stock-service; `order_env` and
@@ -59,11 +90,11 @@ class SystemTest : public ::testing::Test {
     ASSERT_TRUE(broker_->Start());
     order_ = std::make_unique<ServiceProcess>(
         std::vector<std::string>{TXMSG_ORDER_BIN, "--broker=" + broker_->address(),
-                                 "--db=" + File("order.db")},
+                                 "--db=" + Db("order")},
         std::move(order_env));
     stock_ = std::make_unique<ServiceProcess>(
         std::vector<std::string>{TXMSG_STOCK_BIN, "--broker=" + broker_->address(),
-                                 "--db=" + File("stock.db"), "--seed_stock=" + seed},
+                                 "--db=" + Db("stock"), "--seed_stock=" + seed},
         std::move(stock_env));
     ASSERT_TRUE(order_->Start());
     ASSERT_TRUE(stock_->Start());
@@ -93,6 +124,9 @@ class SystemTest : public ::testing::Test {
     return MetricValue(testing::Http(service.port(), "GET", "/metrics").body, series);
   }
 
+  Backend backend_ = Backend::kSqlite;
+  std::string db_run_dir_;
+  int db_run_ = 0;
   testing::TempDir tmp_;
   std::unique_ptr<testing::TempDir>
       run_dir_;  // a fresh directory per run, when a test needs several
@@ -100,6 +134,20 @@ class SystemTest : public ::testing::Test {
   std::unique_ptr<ServiceProcess> order_;
   std::unique_ptr<ServiceProcess> stock_;
 };
+
+// `Fixture`'s tests, each run on SQLite and on PostgreSQL: declare them
+// with TEST_P and instantiate with TXMSG_ON_BOTH_BACKENDS(Fixture).
+template <class Fixture>
+class OnBothBackends : public Fixture, public ::testing::WithParamInterface<Backend> {
+ public:
+  OnBothBackends() { this->backend_ = GetParam(); }
+};
+
+#define TXMSG_ON_BOTH_BACKENDS(fixture)                                          \
+  INSTANTIATE_TEST_SUITE_P(                                                      \
+      Backends, fixture,                                                         \
+      ::testing::Values(::txmsg::Backend::kSqlite, ::txmsg::Backend::kPostgres), \
+      ::txmsg::BackendName)
 
 }  // namespace txmsg
 
