@@ -21,7 +21,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace auth = broker::auth;
-namespace contract = service::contract;
 
 constexpr char kOrderSecret[] = "order-svc-Secret-1a2b";
 constexpr char kStockSecret[] = "stock-svc-Secret-3c4d";

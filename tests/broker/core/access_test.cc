@@ -303,5 +303,48 @@ TEST_F(CoreAccessTest, OperatorActionsAreAuditedAndSurviveARestart) {
   expect_audit(viewer, rolled_back, "rollback");
 }
 
+TEST_F(CoreAccessTest, DlqReplayIsAuditedWithItsGroupAndSurvivesARestart) {
+  CoreClient& stock = As("stock", wire::ROLE_CONSUMER);
+  ASSERT_TRUE(stock.Call(SubscribeFrame(kTopic, kStock, 4)).has_subscribe_ok());
+  CoreClient& orders = As("orders", wire::ROLE_PRODUCER, kOrders);
+  const uint64_t id = StoreHalf(orders, "tx-12");
+  ASSERT_TRUE(orders.Call(EndTxFrame(id, "tx-12", wire::TX_COMMIT)).has_end_tx_ok());
+  ASSERT_EQ(stock.TakePushed().size(), 1u);
+  wire::Frame dead = NackFrame(kStock, kTopic, id);
+  dead.mutable_nack()->set_dead_letter(true);
+  stock.Send(dead, /*one_way=*/true);
+  h_.Settle();
+  CoreClient& ops = As("ops", wire::ROLE_ADMIN);
+  const wire::Frame replayed = ops.Call(ReplayDlqFrame(kStock, id));
+  ASSERT_EQ(replayed.replay_dlq_ok().replayed(), 1u) << Describe(replayed);
+  for (int round = 0; round < 2; ++round) {
+    CoreClient& viewer = As("viewer", wire::ROLE_ADMIN);
+    const wire::Frame shown = viewer.Call(ShowHalfFrame(id));
+    ASSERT_TRUE(shown.has_show_half_ok()) << Describe(shown);
+    const wire::HalfInfo& info = shown.show_half_ok().half();
+    ASSERT_EQ(info.audit_size(), 1) << info.ShortDebugString();
+    EXPECT_EQ(info.audit(0).action(), "dlq_replay");
+    EXPECT_EQ(info.audit(0).principal(), "ops");
+    EXPECT_EQ(info.audit(0).group(), kStock);
+    h_.Close();
+    ASSERT_OK(h_.Open());
+    h_.core().SetAuthenticator(&auth_);
+  }
+}
+
+TEST(CoreNoAuthTest, WithoutAnAuthenticatorEveryoneMayDoAnythingAndAuditsSayNoAuth) {
+  CoreHarness h({});
+  ASSERT_OK(h.Open());
+  CoreClient& producer = h.Connect(wire::ROLE_PRODUCER, kOrders);
+  const wire::Frame stored = producer.Call(SendHalfFrame(kTopic, "tx-13", "b"));
+  ASSERT_TRUE(stored.has_send_half_ok()) << Describe(stored);
+  const uint64_t id = stored.send_half_ok().message_id();
+  CoreClient& admin = h.Connect(wire::ROLE_ADMIN);
+  ASSERT_TRUE(admin.Call(ResolveFrame(id, wire::TX_COMMIT)).has_end_tx_ok());
+  const wire::HalfInfo info = admin.Call(ShowHalfFrame(id)).show_half_ok().half();
+  ASSERT_EQ(info.audit_size(), 1);
+  EXPECT_EQ(info.audit(0).principal(), "(no auth)");
+}
+
 }  // namespace
 }  // namespace txmsg::broker::testing
