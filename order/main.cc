@@ -4,8 +4,8 @@
 #include "absl/flags/flag.h"
 #include "base/flags.h"
 #include "base/signals.h"
-#include "service/credential_flags.h"
 #include "order/order_service.h"
+#include "service/credential_flags.h"
 #include "txmsg/broker_address.h"
 
 ABSL_FLAG(int32_t, port, 8081, "HTTP port (0: pick a free one and print it)");

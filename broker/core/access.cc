@@ -30,8 +30,8 @@ std::string Quoted(const std::string& name) {
 
 bool BrokerCore::Authenticate(PeerState& ps, uint64_t corr, const wire::Hello& h) {
   const std::string source = SourceAddress(ps.peer->description());
-  absl::StatusOr<std::string> who = auth_->Authenticate(
-      h.user(), h.secret(), ps.peer->verified_peer_name(), source, clock_());
+  absl::StatusOr<std::string> who =
+      auth_->Authenticate(h.user(), h.secret(), ps.peer->verified_peer_name(), source, clock_());
   if (!who.ok()) {
     std::string why(who.status().message());
     SendError(ps, corr, wire::ERROR_UNAUTHENTICATED, std::move(why), /*close=*/true);

@@ -38,7 +38,7 @@ struct CtlResult {
 
 // txmsgctl ARGS with TXMSG_SECRET=secret (if any), output and exit code.
 CtlResult Ctl(const std::vector<std::string>& args, const std::string& secret = "",
-        const std::string& stdin_text = "") {
+              const std::string& stdin_text = "") {
   std::string cmd = TXMSGCTL_BIN;
   for (const std::string& a : args) cmd += " '" + a + "'";
   cmd = stdin_text.empty() ? cmd + " </dev/null" : "printf '%s\\n' '" + stdin_text + "' | " + cmd;
@@ -83,8 +83,7 @@ class BrokerAuthTest : public ::testing::Test {
       EXPECT_FALSE(absl::StrContains(log, secret)) << "the broker logged a secret:\n" << log;
     }
   }
-  void AddUser(const std::string& name, const std::string& secret,
-               std::vector<std::string> flags) {
+  void AddUser(const std::string& name, const std::string& secret, std::vector<std::string> flags) {
     std::vector<std::string> args = {"user", "add", users_, name};
     args.insert(args.end(), flags.begin(), flags.end());
     CtlResult r = Ctl(args, secret);
@@ -96,7 +95,8 @@ class BrokerAuthTest : public ::testing::Test {
                                                      const std::string& group = "") {
     return BlockingClient::Connect(broker_->address(), role, group, 5s, {user, secret});
   }
-  CtlResult CtlAs(const std::string& user, const std::string& secret, std::vector<std::string> args) {
+  CtlResult CtlAs(const std::string& user, const std::string& secret,
+                  std::vector<std::string> args) {
     args.insert(args.begin(), {"--broker=" + broker_->address(), "--user=" + user});
     return Ctl(args, secret);
   }
@@ -177,7 +177,8 @@ TEST_F(BrokerAuthTest, RolesAreHeldToTheirPermissionsAndTxmsgctlExitsOneWithTheR
   EXPECT_EQ(show.code, 0) << show.out;
   CtlResult commit = CtlAs("viewer", kViewerSecret, {"half", "commit", id});
   EXPECT_EQ(commit.code, 1) << commit.out;
-  EXPECT_TRUE(absl::StrContains(commit.out, "ResolveHalf denied for user \"viewer\"")) << commit.out;
+  EXPECT_TRUE(absl::StrContains(commit.out, "ResolveHalf denied for user \"viewer\""))
+      << commit.out;
   // A producer cannot resolve halves through admin requests.
   CtlResult by_producer = CtlAs("orders", kOrdersSecret, {"half", "rollback", id});
   EXPECT_EQ(by_producer.code, 1) << by_producer.out;
@@ -213,8 +214,8 @@ TEST_F(BrokerAuthTest, OperatorCommitIsAuditedAndTheAuditSurvivesARestart) {
 }
 
 TEST_F(BrokerAuthTest, SighupReloadClosesRemovedUsersAndKeepsTheOthers) {
-  ASSERT_OK_AND_ASSIGN(auto orders, As("orders", kOrdersSecret, wire::ROLE_PRODUCER,
-                                       "tx_order_group"));
+  ASSERT_OK_AND_ASSIGN(auto orders,
+                       As("orders", kOrdersSecret, wire::ROLE_PRODUCER, "tx_order_group"));
   ASSERT_OK_AND_ASSIGN(auto viewer, As("viewer", kViewerSecret));
   wire::Frame stats;
   stats.mutable_stats();

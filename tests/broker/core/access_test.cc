@@ -34,7 +34,8 @@ Principal User(const std::string& name, std::vector<Grant> grants) {
   return p;
 }
 
-Grant G(Role role, std::vector<std::string> groups = {"*"}, std::vector<std::string> topics = {"*"}) {
+Grant G(Role role, std::vector<std::string> groups = {"*"},
+        std::vector<std::string> topics = {"*"}) {
   return Grant{role, std::move(groups), std::move(topics)};
 }
 
@@ -89,13 +90,20 @@ class CoreAccessTest : public ::testing::Test {
 
 TEST_F(CoreAccessTest, EveryRequestBeforeHelloIsUnauthenticatedAndClosesTheConnection) {
   const std::vector<wire::Frame> requests = {
-      SendHalfFrame(kTopic, "tx", "b"),  SendFrame(kTopic, "b"),
-      EndTxFrame(1, "tx", wire::TX_COMMIT), CheckAnswerFrame(1, "tx", wire::TX_COMMIT),
-      SubscribeFrame(kTopic, kStock, 1), AckFrame(kStock, kTopic, {1}),
-      NackFrame(kStock, kTopic, 1),      ResolveFrame(1, wire::TX_COMMIT),
-      ShowHalfFrame(1),                  ListHalfFrame(),
-      ListGroupsFrame(),                 ListDlqFrame(kStock),
-      ReplayDlqFrame(kStock),            StatsFrame(),
+      SendHalfFrame(kTopic, "tx", "b"),
+      SendFrame(kTopic, "b"),
+      EndTxFrame(1, "tx", wire::TX_COMMIT),
+      CheckAnswerFrame(1, "tx", wire::TX_COMMIT),
+      SubscribeFrame(kTopic, kStock, 1),
+      AckFrame(kStock, kTopic, {1}),
+      NackFrame(kStock, kTopic, 1),
+      ResolveFrame(1, wire::TX_COMMIT),
+      ShowHalfFrame(1),
+      ListHalfFrame(),
+      ListGroupsFrame(),
+      ListDlqFrame(kStock),
+      ReplayDlqFrame(kStock),
+      StatsFrame(),
       [] {
         wire::Frame ping;
         ping.mutable_ping();
@@ -133,8 +141,8 @@ TEST_F(CoreAccessTest, WrongSecretAndUnknownUserAreRefusedAlikeWithoutTheSecret)
   EXPECT_TRUE(unknown.peer().closed());
   EXPECT_TRUE(anonymous.peer().closed());
   EXPECT_EQ(h_.core().Metrics().auth_failures, 3u);
-  EXPECT_TRUE(absl::StrContains(RenderPrometheus(h_.core().Metrics()),
-                                "\ntxmsg_auth_failures_total 3\n"));
+  EXPECT_TRUE(
+      absl::StrContains(RenderPrometheus(h_.core().Metrics()), "\ntxmsg_auth_failures_total 3\n"));
 }
 
 TEST_F(CoreAccessTest, ConsumerCannotProduceOrEndTransactions) {
@@ -206,8 +214,7 @@ TEST_F(CoreAccessTest, ConsumerLimitedToItsGroupsAndTopics) {
   CoreClient& stock = As("stock", wire::ROLE_CONSUMER);
   ExpectDenied(stock.Call(SubscribeFrame(kTopic, "someone_else", 4)),
                "Subscribe on consumer group \"someone_else\"");
-  ExpectDenied(stock.Call(SubscribeFrame("orders_topic", kStock, 4)),
-               "topic \"orders_topic\"");
+  ExpectDenied(stock.Call(SubscribeFrame("orders_topic", kStock, 4)), "topic \"orders_topic\"");
   ExpectDenied(stock.Call(AckFrame("someone_else", kTopic, {1})), "Ack on consumer group");
   ExpectDenied(stock.Call(NackFrame("someone_else", kTopic, 1)), "Nack on consumer group");
   EXPECT_TRUE(stock.Call(SubscribeFrame(kTopic, kStock, 4)).has_subscribe_ok());
@@ -227,8 +234,7 @@ TEST_F(CoreAccessTest, CheckBackReachesOnlyAPrincipalThatMayProduceForTheGroup) 
   h.core().SetAuthenticator(&auth);
   CoreClient& lapsed = h.Connect();
   ASSERT_TRUE(lapsed.Call(Hello(wire::ROLE_PRODUCER, "lapsed", kSecret, kOrders)).has_hello_ok());
-  const uint64_t id =
-      lapsed.Call(SendHalfFrame(kTopic, "tx-8", "b")).send_half_ok().message_id();
+  const uint64_t id = lapsed.Call(SendHalfFrame(kTopic, "tx-8", "b")).send_half_ok().message_id();
   ASSERT_GT(id, 0u);
   // Its permission goes (same secret: the connection stays); a check falls due.
   Principal& p = const_cast<Principal&>(*set.Find("lapsed"));
@@ -266,7 +272,8 @@ TEST_F(CoreAccessTest, ReloadClosesRemovedUsersAndAppliesNewPermissionsNextReque
   EXPECT_FALSE(stock.peer().closed());
   // viewer is an admin now, on the same connection.
   CoreClient& producer = h_.Connect();
-  ASSERT_TRUE(producer.Call(Hello(wire::ROLE_PRODUCER, "other", kSecret, "group_b")).has_hello_ok());
+  ASSERT_TRUE(
+      producer.Call(Hello(wire::ROLE_PRODUCER, "other", kSecret, "group_b")).has_hello_ok());
   const uint64_t id = producer.Call(SendHalfFrame(kTopic, "tx-9", "b")).send_half_ok().message_id();
   EXPECT_TRUE(viewer.Call(ResolveFrame(id, wire::TX_ROLLBACK)).has_end_tx_ok());
   // The removed user cannot come back.
