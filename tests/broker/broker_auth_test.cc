@@ -252,6 +252,15 @@ TEST_F(BrokerAuthTest, UserListShowsNamesAndRolesButNoHash) {
   struct stat st {};
   ASSERT_EQ(::stat(users_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // A role may carry its own patterns; --topics fills in the others'.
+  CtlResult mixed = Ctl({"user", "add", users_, "mixed", "--role", "produce:groups=g1,g2:topics=t1",
+                         "--role", "consume", "--topics", "x.*"},
+                        kOrdersSecret);
+  ASSERT_EQ(mixed.code, 0) << mixed.out;
+  list = Ctl({"user", "list", users_});
+  EXPECT_TRUE(
+      absl::StrContains(list.out, "produce:groups=g1,g2:topics=t1 consume:groups=*:topics=x.*"))
+      << list.out;
   // Bad input is refused with a reason, nothing written.
   CtlResult bad_role = Ctl({"user", "add", users_, "x", "--role", "root"}, "s");
   EXPECT_EQ(bad_role.code, 2) << bad_role.out;

@@ -38,6 +38,8 @@ class BrokerRun {
     counters_.run = std::random_device{}() | (static_cast<uint64_t>(std::random_device{}()) << 32);
     client_.broker = o.broker;
     client_.request_timeout = std::chrono::seconds(30);
+    client_.user = o.user;
+    client_.secret = o.secret;
   }
   ~BrokerRun() { Shutdown(); }
   int Run();

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <string>
 
@@ -14,6 +15,9 @@
 #include "tools/bench/broker_bench.h"
 #include "tools/bench/e2e_bench.h"
 
+ABSL_FLAG(std::string, user, "",
+          "broker: authenticate as this user (a broker with --auth_file); the secret is read "
+          "from the environment variable TXMSG_SECRET");
 ABSL_FLAG(std::string, broker, "127.0.0.1:9876",
           "broker address HOST:PORT (e2e: only to find the broker's process for its CPU time)");
 ABSL_FLAG(int64_t, messages, 100000, "messages to send");
@@ -79,6 +83,8 @@ int RunE2e() {
 int RunBroker() {
   txmsg::bench::BrokerBenchOptions o;
   o.broker = absl::GetFlag(FLAGS_broker);
+  o.user = absl::GetFlag(FLAGS_user);
+  if (const char* secret = std::getenv("TXMSG_SECRET"); secret != nullptr) o.secret = secret;
   o.messages = static_cast<uint64_t>(absl::GetFlag(FLAGS_messages));
   o.producers = absl::GetFlag(FLAGS_producers);
   o.consumers = absl::GetFlag(FLAGS_consumers);
