@@ -35,15 +35,14 @@ absl::StatusOr<Parsed> Parse(const std::string& encoded) {
         "a hashed secret has the form pbkdf2-sha256$ITERATIONS$SALT$HASH");
   }
   if (parts[0] != kPbkdf2Sha256) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown hash algorithm '", parts[0].substr(0, 32), "' (known: ",
-                     kPbkdf2Sha256, ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown hash algorithm '", parts[0].substr(0, 32), "' (known: ", kPbkdf2Sha256, ")"));
   }
   Parsed p;
   if (!absl::SimpleAtoi(parts[1], &p.iterations) || p.iterations < kMinIterations ||
       p.iterations > kMaxIterations) {
-    return absl::InvalidArgumentError(absl::StrCat("iterations must be a number from ",
-                                                   kMinIterations, " to ", kMaxIterations));
+    return absl::InvalidArgumentError(
+        absl::StrCat("iterations must be a number from ", kMinIterations, " to ", kMaxIterations));
   }
   if (!absl::Base64Unescape(parts[2], &p.salt) || p.salt.size() < 8) {
     return absl::InvalidArgumentError("the salt is not base64 of at least 8 bytes");
@@ -71,8 +70,8 @@ absl::StatusOr<std::string> Derive(const std::string& secret, const std::string&
 
 absl::StatusOr<std::string> HashSecret(const std::string& secret, uint32_t iterations) {
   if (iterations < kMinIterations || iterations > kMaxIterations) {
-    return absl::InvalidArgumentError(absl::StrCat("iterations must be a number from ",
-                                                   kMinIterations, " to ", kMaxIterations));
+    return absl::InvalidArgumentError(
+        absl::StrCat("iterations must be a number from ", kMinIterations, " to ", kMaxIterations));
   }
   std::string salt(kSaltBytes, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), static_cast<int>(salt.size())) !=

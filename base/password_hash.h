@@ -22,8 +22,8 @@ inline constexpr char kPbkdf2Sha256[] = "pbkdf2-sha256";
 
 // The encoded hash of `secret` with a fresh 16-byte random salt.
 // INTERNAL if the random generator fails.
-[[nodiscard]] absl::StatusOr<std::string> HashSecret(const std::string& secret,
-                                                     uint32_t iterations = kDefaultPbkdf2Iterations);
+[[nodiscard]] absl::StatusOr<std::string> HashSecret(
+    const std::string& secret, uint32_t iterations = kDefaultPbkdf2Iterations);
 
 // Whether `secret` matches `encoded` (a HashSecret result). INVALID_ARGUMENT
 // if `encoded` is malformed or names an unknown algorithm (the message names

@@ -6,20 +6,13 @@
 #include "base/flags.h"
 #include "base/signals.h"
 #include "order/order_service.h"
+#include "service/credential_flags.h"
 #include "service/tls_flags.h"
 #include "txmsg/broker_address.h"
 
 ABSL_FLAG(int32_t, port, 8081, "HTTP port (0: pick a free one and print it)");
 ABSL_FLAG(std::string, bind, "127.0.0.1", "HTTP listen address");
 ABSL_FLAG(std::string, broker, "127.0.0.1:9876", "broker address HOST:PORT");
-ABSL_FLAG(std::string, broker_user, "",
-          "authenticate to the broker as this principal (a broker with --auth_file)");
-ABSL_FLAG(std::string, broker_secret_file, "",
-          "file whose first line is --broker_user's secret (mode 0600; refused if group or "
-          "others may read it)");
-ABSL_FLAG(std::string, api_token_file, "",
-          "file holding a bearer token every API request must carry (Authorization: Bearer); "
-          "/healthz and /metrics stay open. Empty: the API is open");
 ABSL_FLAG(std::string, db, "./order.db",
           "SQLite database file (created if missing), or a PostgreSQL database: a "
           "postgresql://USER@HOST:PORT/DBNAME URI or a libpq conninfo 'host=... dbname=...' "
@@ -67,11 +60,10 @@ int main(int argc, char** argv) {
   o.broker = absl::GetFlag(FLAGS_broker);
   o.db = absl::GetFlag(FLAGS_db);
   absl::StatusOr<txmsg::service::ServiceCredentials> credentials =
-      txmsg::service::LoadServiceCredentials(
-          absl::GetFlag(FLAGS_broker_user), absl::GetFlag(FLAGS_broker_secret_file),
-          absl::GetFlag(FLAGS_api_token_file), "");
+      txmsg::service::CredentialsFromFlags();
   if (!credentials.ok()) {
-    std::fprintf(stderr, "order-service: %s\n", std::string(credentials.status().message()).c_str());
+    std::fprintf(stderr, "order-service: %s\n",
+                 std::string(credentials.status().message()).c_str());
     return 2;
   }
   o.credentials = *std::move(credentials);

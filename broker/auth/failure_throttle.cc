@@ -33,11 +33,12 @@ void FailureThrottle::Failed(const std::string& source, uint64_t now_ms) {
 void FailureThrottle::MakeRoom(uint64_t now_ms) {
   // Full buckets say nothing: forget them. If none is full, forget the one
   // touched longest ago.
-  absl::erase_if(buckets_, [&](const auto& kv) { return TokensAt(kv.second, now_ms) >= options_.burst; });
+  absl::erase_if(buckets_,
+                 [&](const auto& kv) { return TokensAt(kv.second, now_ms) >= options_.burst; });
   if (buckets_.size() < options_.max_sources) return;
-  auto oldest = std::min_element(buckets_.begin(), buckets_.end(), [](const auto& a, const auto& b) {
-    return a.second.at_ms < b.second.at_ms;
-  });
+  auto oldest = std::min_element(
+      buckets_.begin(), buckets_.end(),
+      [](const auto& a, const auto& b) { return a.second.at_ms < b.second.at_ms; });
   buckets_.erase(oldest);
 }
 

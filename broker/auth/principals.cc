@@ -45,8 +45,8 @@ absl::StatusOr<Grant> ParsePermission(absl::string_view token) {
   std::vector<absl::string_view> parts = absl::StrSplit(token, ':');
   std::optional<Role> role = ParseRole(parts[0]);
   if (!role) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown role '", parts[0].substr(0, 32), "' (produce, consume, admin, admin_read)"));
+    return absl::InvalidArgumentError(absl::StrCat("unknown role '", parts[0].substr(0, 32),
+                                                   "' (produce, consume, admin, admin_read)"));
   }
   Grant g;
   g.role = *role;
@@ -134,8 +134,7 @@ absl::Status CheckPrincipalName(const std::string& name) {
   for (char c : name) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-' &&
         c != '@') {
-      return absl::InvalidArgumentError(
-          "a user name may hold only letters, digits and . _ - @");
+      return absl::InvalidArgumentError("a user name may hold only letters, digits and . _ - @");
     }
   }
   return absl::OkStatus();
@@ -168,13 +167,13 @@ absl::StatusOr<PrincipalSet> PrincipalSet::Parse(const std::string& text) {
     ++line_no;
     line = absl::StripAsciiWhitespace(line);
     if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> fields = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    std::vector<std::string> fields =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     auto bad = [&](const absl::Status& why) {
       return absl::InvalidArgumentError(absl::StrCat("line ", line_no, ": ", why.message()));
     };
     if (fields.size() < 3) {
-      return bad(absl::InvalidArgumentError(
-          "expected NAME CREDENTIAL PERMISSION [PERMISSION...]"));
+      return bad(absl::InvalidArgumentError("expected NAME CREDENTIAL PERMISSION [PERMISSION...]"));
     }
     Principal p;
     p.name = fields[0];
@@ -189,6 +188,7 @@ absl::StatusOr<PrincipalSet> PrincipalSet::Parse(const std::string& text) {
     if (set.Find(p.name) != nullptr) {
       return bad(absl::InvalidArgumentError(absl::StrCat("user '", p.name, "' appears twice")));
     }
+    set.by_name_[p.name] = set.principals_.size();
     set.principals_.push_back(std::move(p));
   }
   return set;
@@ -207,10 +207,13 @@ std::string PrincipalSet::Serialize() const {
 }
 
 const Principal* PrincipalSet::Find(const std::string& name) const {
-  for (const Principal& p : principals_) {
-    if (p.name == name) return &p;
-  }
-  return nullptr;
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : &principals_[it->second];
+}
+
+void PrincipalSet::Reindex() {
+  by_name_.clear();
+  for (size_t i = 0; i < principals_.size(); ++i) by_name_[principals_[i].name] = i;
 }
 
 absl::Status PrincipalSet::Put(Principal p) {
@@ -224,24 +227,21 @@ absl::Status PrincipalSet::Put(Principal p) {
       }
     }
   }
-  for (Principal& existing : principals_) {
-    if (existing.name == p.name) {
-      existing = std::move(p);
-      return absl::OkStatus();
-    }
+  if (auto it = by_name_.find(p.name); it != by_name_.end()) {
+    principals_[it->second] = std::move(p);
+    return absl::OkStatus();
   }
+  by_name_[p.name] = principals_.size();
   principals_.push_back(std::move(p));
   return absl::OkStatus();
 }
 
 bool PrincipalSet::Remove(const std::string& name) {
-  for (auto it = principals_.begin(); it != principals_.end(); ++it) {
-    if (it->name == name) {
-      principals_.erase(it);
-      return true;
-    }
-  }
-  return false;
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) return false;
+  principals_.erase(principals_.begin() + static_cast<std::ptrdiff_t>(it->second));
+  Reindex();
+  return true;
 }
 
 absl::StatusOr<PrincipalSet> LoadPrincipalsFile(const std::string& path) {
@@ -256,7 +256,8 @@ absl::StatusOr<PrincipalSet> LoadPrincipalsFile(const std::string& path) {
     return absl::InvalidArgumentError(absl::StrCat(path, " is larger than 16 MiB"));
   }
   absl::StatusOr<PrincipalSet> set = PrincipalSet::Parse(text.str());
-  if (!set.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", set.status().message()));
+  if (!set.ok())
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", set.status().message()));
   return set;
 }
 

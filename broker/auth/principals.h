@@ -21,9 +21,10 @@
 
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+#include "absl/strings/string_view.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
@@ -67,6 +68,7 @@ class PrincipalSet {
   // The file's text, a header comment first.
   std::string Serialize() const;
 
+  // By name, in constant time (the broker asks on every request).
   const Principal* Find(const std::string& name) const;
   // Adds `p`, or replaces the principal of that name. INVALID_ARGUMENT if
   // its name, credential or patterns would not parse back.
@@ -76,7 +78,10 @@ class PrincipalSet {
   const std::vector<Principal>& principals() const { return principals_; }
 
  private:
-  std::vector<Principal> principals_;  // in file order
+  void Reindex();
+
+  std::vector<Principal> principals_;                 // in file order
+  absl::flat_hash_map<std::string, size_t> by_name_;  // index into principals_
 };
 
 // Checks a principal's name: 1-255 of [A-Za-z0-9._@-].

@@ -30,8 +30,8 @@ std::string Quoted(const std::string& name) {
 
 bool BrokerCore::Authenticate(PeerState& ps, uint64_t corr, const wire::Hello& h) {
   const std::string source = SourceAddress(ps.peer->description());
-  absl::StatusOr<std::string> who = auth_->Authenticate(
-      h.user(), h.secret(), ps.peer->verified_peer_name(), source, clock_());
+  absl::StatusOr<std::string> who =
+      auth_->Authenticate(h.user(), h.secret(), ps.peer->verified_peer_name(), source, clock_());
   if (!who.ok()) {
     std::string why(who.status().message());
     SendError(ps, corr, wire::ERROR_UNAUTHENTICATED, std::move(why), /*close=*/true);
@@ -97,18 +97,24 @@ BrokerCore::PeerState* BrokerCore::CheckableProducer(const MessageEntry& m) {
 
 void BrokerCore::OnPrincipalsReloaded() {
   if (auth_ == nullptr) return;
-  size_t closed = 0;
-  for (auto& [id, ps] : peers_) {
+  // Ids first: a transport may end a connection inside Close.
+  std::vector<uint64_t> stale;
+  for (const auto& [id, ps] : peers_) {
     if (!ps->hello || ps->principal.empty()) continue;
     const auth::Principal* p = PrincipalOf(*ps);
-    if (p != nullptr && p->credential == ps->principal_credential) continue;
-    ++closed;
+    if (p == nullptr || p->credential != ps->principal_credential) stale.push_back(id);
+  }
+  for (uint64_t id : stale) {
+    PeerState* ps = FindPeer(id);
+    if (ps == nullptr) continue;
+    const bool removed = PrincipalOf(*ps) == nullptr;
     SendError(*ps, 0, wire::ERROR_UNAUTHENTICATED,
               absl::StrCat("user ", Quoted(ps->principal),
-                           p == nullptr ? " was removed" : " has a new credential",
-                           " from the principals file; closing"),
+                           removed ? " was removed from" : " has a new credential in",
+                           " the principals file; closing"),
               /*close=*/true);
   }
+  const size_t closed = stale.size();
   LogEvent("principals reloaded from ", auth_->path(), ": ", auth_->principal_count(),
            " users; closed ", closed, " connection(s) of removed or changed users");
 }

@@ -75,8 +75,8 @@ wire::Frame NewReply(uint64_t corr) {
 void BrokerCore::HandleAdmin(PeerState& ps, const wire::Frame& f) {
   const uint64_t corr = f.correlation_id();
   // Resolving and replaying change the state: admin. Reading: admin_read.
-  const bool write = f.body_case() == wire::Frame::kResolveHalf ||
-                     f.body_case() == wire::Frame::kReplayDlq;
+  const bool write =
+      f.body_case() == wire::Frame::kResolveHalf || f.body_case() == wire::Frame::kReplayDlq;
   if (!PermitAdmin(ps, corr, AdminRequestName(f.body_case()), write)) return;
   switch (f.body_case()) {
     case wire::Frame::kListHalf:

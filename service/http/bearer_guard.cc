@@ -18,8 +18,7 @@ Response Unauthorized(const std::string& why) {
 std::string BearerOf(const Request& req) {
   std::string value = req.Header("authorization");
   constexpr char kScheme[] = "bearer ";
-  if (value.size() <= sizeof(kScheme) - 1 ||
-      !absl::StartsWithIgnoreCase(value, kScheme)) {
+  if (value.size() <= sizeof(kScheme) - 1 || !absl::StartsWithIgnoreCase(value, kScheme)) {
     return "";
   }
   return value.substr(sizeof(kScheme) - 1);

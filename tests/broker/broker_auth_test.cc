@@ -31,21 +31,21 @@ constexpr char kOrdersSecret[] = "orders-Secret-77ab";
 constexpr char kViewerSecret[] = "viewer-Secret-c0de";
 constexpr char kWrongSecret[] = "wrong-Secret-dead";
 
-struct Run {
+struct CtlResult {
   int code;
   std::string out;  // stdout and stderr
 };
 
 // txmsgctl ARGS with TXMSG_SECRET=secret (if any), output and exit code.
-Run Ctl(const std::vector<std::string>& args, const std::string& secret = "",
-        const std::string& stdin_text = "") {
+CtlResult Ctl(const std::vector<std::string>& args, const std::string& secret = "",
+              const std::string& stdin_text = "") {
   std::string cmd = TXMSGCTL_BIN;
   for (const std::string& a : args) cmd += " '" + a + "'";
   cmd = stdin_text.empty() ? cmd + " </dev/null" : "printf '%s\\n' '" + stdin_text + "' | " + cmd;
   std::vector<std::string> env;
   if (!secret.empty()) env.push_back("TXMSG_SECRET=" + secret);
   testing::Subprocess p({"/bin/sh", "-c", cmd + " 2>&1"}, env);
-  Run r;
+  CtlResult r;
   r.out = p.ReadAll(30s);
   const int status = p.Wait();
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -67,7 +67,7 @@ class BrokerAuthTest : public ::testing::Test {
     AddUser("orders", kOrdersSecret,
             {"--role", "produce", "--groups", "tx_order_group", "--topics", "topic_*"});
     // The viewer's secret comes from standard input.
-    Run r = Ctl({"user", "add", users_, "viewer", "--role", "admin_read"}, "", kViewerSecret);
+    CtlResult r = Ctl({"user", "add", users_, "viewer", "--role", "admin_read"}, "", kViewerSecret);
     ASSERT_EQ(r.code, 0) << r.out;
     log_ = tmp_.File("broker.log");
     broker_ = std::make_unique<testing::BrokerProcess>(
@@ -83,11 +83,10 @@ class BrokerAuthTest : public ::testing::Test {
       EXPECT_FALSE(absl::StrContains(log, secret)) << "the broker logged a secret:\n" << log;
     }
   }
-  void AddUser(const std::string& name, const std::string& secret,
-               std::vector<std::string> flags) {
+  void AddUser(const std::string& name, const std::string& secret, std::vector<std::string> flags) {
     std::vector<std::string> args = {"user", "add", users_, name};
     args.insert(args.end(), flags.begin(), flags.end());
-    Run r = Ctl(args, secret);
+    CtlResult r = Ctl(args, secret);
     ASSERT_EQ(r.code, 0) << r.out;
   }
   absl::StatusOr<std::unique_ptr<BlockingClient>> As(const std::string& user,
@@ -96,9 +95,19 @@ class BrokerAuthTest : public ::testing::Test {
                                                      const std::string& group = "") {
     return BlockingClient::Connect(broker_->address(), role, group, 5s, {user, secret});
   }
-  Run CtlAs(const std::string& user, const std::string& secret, std::vector<std::string> args) {
+  CtlResult CtlAs(const std::string& user, const std::string& secret,
+                  std::vector<std::string> args) {
     args.insert(args.begin(), {"--broker=" + broker_->address(), "--user=" + user});
     return Ctl(args, secret);
+  }
+  // Stores a pending half message; its id.
+  static std::string StoreHalf(BlockingClient& producer, const std::string& tx_id) {
+    wire::Frame half;
+    half.mutable_send_half()->set_tx_id(tx_id);
+    half.mutable_send_half()->mutable_content()->set_topic("topic_txmsg");
+    absl::StatusOr<wire::Frame> stored = producer.Call(half);
+    EXPECT_OK(stored.status());
+    return stored.ok() ? std::to_string(stored->send_half_ok().message_id()) : "0";
   }
   static void ExpectNoSecret(const std::string& text) {
     for (const char* secret : {kOpsSecret, kOrdersSecret, kViewerSecret, kWrongSecret}) {
@@ -162,47 +171,40 @@ TEST_F(BrokerAuthTest, FailedHelloAndRequestsBeforeHelloCloseTheConnection) {
 TEST_F(BrokerAuthTest, RolesAreHeldToTheirPermissionsAndTxmsgctlExitsOneWithTheReason) {
   ASSERT_OK_AND_ASSIGN(auto producer,
                        As("orders", kOrdersSecret, wire::ROLE_PRODUCER, "tx_order_group"));
-  wire::Frame half;
-  half.mutable_send_half()->set_tx_id("tx-1");
-  half.mutable_send_half()->mutable_content()->set_topic("topic_txmsg");
-  ASSERT_OK_AND_ASSIGN(wire::Frame stored, producer->Call(half));
-  const std::string id = std::to_string(stored.send_half_ok().message_id());
+  const std::string id = StoreHalf(*producer, "tx-1");
   // The read-only admin reads but cannot commit.
-  Run show = CtlAs("viewer", kViewerSecret, {"half", "show", id});
+  CtlResult show = CtlAs("viewer", kViewerSecret, {"half", "show", id});
   EXPECT_EQ(show.code, 0) << show.out;
-  Run commit = CtlAs("viewer", kViewerSecret, {"half", "commit", id});
+  CtlResult commit = CtlAs("viewer", kViewerSecret, {"half", "commit", id});
   EXPECT_EQ(commit.code, 1) << commit.out;
-  EXPECT_TRUE(absl::StrContains(commit.out, "ResolveHalf denied for user \"viewer\"")) << commit.out;
+  EXPECT_TRUE(absl::StrContains(commit.out, "ResolveHalf denied for user \"viewer\""))
+      << commit.out;
   // A producer cannot resolve halves through admin requests.
-  Run by_producer = CtlAs("orders", kOrdersSecret, {"half", "rollback", id});
+  CtlResult by_producer = CtlAs("orders", kOrdersSecret, {"half", "rollback", id});
   EXPECT_EQ(by_producer.code, 1) << by_producer.out;
   EXPECT_TRUE(absl::StrContains(by_producer.out, "denied")) << by_producer.out;
   // Without --user: refused, exit 1, the broker's reason.
-  Run anonymous = Ctl({"--broker=" + broker_->address(), "stats"});
+  CtlResult anonymous = Ctl({"--broker=" + broker_->address(), "stats"});
   EXPECT_EQ(anonymous.code, 1) << anonymous.out;
   EXPECT_TRUE(absl::StrContains(anonymous.out, "requires authentication")) << anonymous.out;
   // A wrong secret: exit 1, the secret nowhere.
-  Run wrong = CtlAs("ops", kWrongSecret, {"stats"});
+  CtlResult wrong = CtlAs("ops", kWrongSecret, {"stats"});
   EXPECT_EQ(wrong.code, 1) << wrong.out;
   ExpectNoSecret(wrong.out);
   // --user without TXMSG_SECRET is a usage error.
-  Run no_secret = Ctl({"--broker=" + broker_->address(), "--user=ops", "stats"});
+  CtlResult no_secret = Ctl({"--broker=" + broker_->address(), "--user=ops", "stats"});
   EXPECT_EQ(no_secret.code, 2) << no_secret.out;
-  for (const Run* r : {&show, &commit, &by_producer, &anonymous}) ExpectNoSecret(r->out);
+  for (const CtlResult* r : {&show, &commit, &by_producer, &anonymous}) ExpectNoSecret(r->out);
 }
 
 TEST_F(BrokerAuthTest, OperatorCommitIsAuditedAndTheAuditSurvivesARestart) {
   ASSERT_OK_AND_ASSIGN(auto producer,
                        As("orders", kOrdersSecret, wire::ROLE_PRODUCER, "tx_order_group"));
-  wire::Frame half;
-  half.mutable_send_half()->set_tx_id("tx-2");
-  half.mutable_send_half()->mutable_content()->set_topic("topic_txmsg");
-  ASSERT_OK_AND_ASSIGN(wire::Frame stored, producer->Call(half));
-  const std::string id = std::to_string(stored.send_half_ok().message_id());
-  Run commit = CtlAs("ops", kOpsSecret, {"half", "commit", id});
+  const std::string id = StoreHalf(*producer, "tx-2");
+  CtlResult commit = CtlAs("ops", kOpsSecret, {"half", "commit", id});
   ASSERT_EQ(commit.code, 0) << commit.out;
   for (int round = 0; round < 2; ++round) {
-    Run show = CtlAs("viewer", kViewerSecret, {"half", "show", id});
+    CtlResult show = CtlAs("viewer", kViewerSecret, {"half", "show", id});
     ASSERT_EQ(show.code, 0) << show.out;
     EXPECT_TRUE(absl::StrContains(show.out, "AUDIT       commit by ops at ")) << show.out;
     EXPECT_TRUE(absl::StrContains(show.out, "from 127.0.0.1:")) << show.out;
@@ -212,15 +214,15 @@ TEST_F(BrokerAuthTest, OperatorCommitIsAuditedAndTheAuditSurvivesARestart) {
 }
 
 TEST_F(BrokerAuthTest, SighupReloadClosesRemovedUsersAndKeepsTheOthers) {
-  ASSERT_OK_AND_ASSIGN(auto orders, As("orders", kOrdersSecret, wire::ROLE_PRODUCER,
-                                       "tx_order_group"));
+  ASSERT_OK_AND_ASSIGN(auto orders,
+                       As("orders", kOrdersSecret, wire::ROLE_PRODUCER, "tx_order_group"));
   ASSERT_OK_AND_ASSIGN(auto viewer, As("viewer", kViewerSecret));
   wire::Frame stats;
   stats.mutable_stats();
   // The viewer gains admin (same secret: its connection stays).
-  Run upgrade = Ctl({"user", "add", users_, "viewer", "--role", "admin"}, kViewerSecret);
+  CtlResult upgrade = Ctl({"user", "add", users_, "viewer", "--role", "admin"}, kViewerSecret);
   ASSERT_EQ(upgrade.code, 0) << upgrade.out;
-  Run removed = Ctl({"user", "remove", users_, "orders"});
+  CtlResult removed = Ctl({"user", "remove", users_, "orders"});
   ASSERT_EQ(removed.code, 0) << removed.out;
   broker_->Signal(SIGHUP);
   // The removed user's connection is closed by the broker.
@@ -239,7 +241,7 @@ TEST_F(BrokerAuthTest, SighupReloadClosesRemovedUsersAndKeepsTheOthers) {
 }
 
 TEST_F(BrokerAuthTest, UserListShowsNamesAndRolesButNoHash) {
-  Run list = Ctl({"user", "list", users_});
+  CtlResult list = Ctl({"user", "list", users_});
   ASSERT_EQ(list.code, 0) << list.out;
   EXPECT_TRUE(absl::StrContains(list.out, "ops")) << list.out;
   EXPECT_TRUE(absl::StrContains(list.out, "produce:groups=tx_order_group:topics=topic_*"))
@@ -250,10 +252,19 @@ TEST_F(BrokerAuthTest, UserListShowsNamesAndRolesButNoHash) {
   struct stat st {};
   ASSERT_EQ(::stat(users_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // A role may carry its own patterns; --topics fills in the others'.
+  CtlResult mixed = Ctl({"user", "add", users_, "mixed", "--role", "produce:groups=g1,g2:topics=t1",
+                         "--role", "consume", "--topics", "x.*"},
+                        kOrdersSecret);
+  ASSERT_EQ(mixed.code, 0) << mixed.out;
+  list = Ctl({"user", "list", users_});
+  EXPECT_TRUE(
+      absl::StrContains(list.out, "produce:groups=g1,g2:topics=t1 consume:groups=*:topics=x.*"))
+      << list.out;
   // Bad input is refused with a reason, nothing written.
-  Run bad_role = Ctl({"user", "add", users_, "x", "--role", "root"}, "s");
+  CtlResult bad_role = Ctl({"user", "add", users_, "x", "--role", "root"}, "s");
   EXPECT_EQ(bad_role.code, 2) << bad_role.out;
-  Run missing = Ctl({"user", "remove", users_, "nobody"});
+  CtlResult missing = Ctl({"user", "remove", users_, "nobody"});
   EXPECT_EQ(missing.code, 2) << missing.out;
   ExpectNoSecret(ReadFile(users_));
 }

@@ -21,7 +21,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace auth = broker::auth;
-namespace contract = service::contract;
 
 constexpr char kOrderSecret[] = "order-svc-Secret-1a2b";
 constexpr char kStockSecret[] = "stock-svc-Secret-3c4d";
@@ -52,16 +51,18 @@ class ServiceAuthTest : public SystemTest {
     auth::PrincipalSet set;
     using auth::Grant;
     using auth::Role;
-    ASSERT_OK(set.Put(Svc("order-svc", kOrderSecret,
-                          {Grant{Role::kProduce, {contract::kOrderProducerGroup},
-                                 {contract::kOrderTopic}},
-                           Grant{Role::kConsume, {contract::kOrderOutcomeGroup},
-                                 {contract::kConfirmTopic, contract::kRollbackTopic}}})));
-    ASSERT_OK(set.Put(Svc("stock-svc", kStockSecret,
-                          {Grant{Role::kProduce, {contract::kStockProducerGroup},
-                                 {contract::kConfirmTopic, contract::kRollbackTopic}},
-                           Grant{Role::kConsume, {contract::kStockConsumerGroup},
-                                 {contract::kOrderTopic}}})));
+    ASSERT_OK(set.Put(
+        Svc("order-svc", kOrderSecret,
+            {Grant{Role::kProduce, {contract::kOrderProducerGroup}, {contract::kOrderTopic}},
+             Grant{Role::kConsume,
+                   {contract::kOrderOutcomeGroup},
+                   {contract::kConfirmTopic, contract::kRollbackTopic}}})));
+    ASSERT_OK(set.Put(
+        Svc("stock-svc", kStockSecret,
+            {Grant{Role::kProduce,
+                   {contract::kStockProducerGroup},
+                   {contract::kConfirmTopic, contract::kRollbackTopic}},
+             Grant{Role::kConsume, {contract::kStockConsumerGroup}, {contract::kOrderTopic}}})));
     ASSERT_OK(auth::SavePrincipalsFile(File("principals"), set));
   }
   void ExpectNoSecretIn(const std::string& log_path) {

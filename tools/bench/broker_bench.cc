@@ -39,6 +39,8 @@ class BrokerRun {
     client_.broker = o.broker;
     client_.tls = o.tls;
     client_.request_timeout = std::chrono::seconds(30);
+    client_.user = o.user;
+    client_.secret = o.secret;
   }
   ~BrokerRun() { Shutdown(); }
   int Run();

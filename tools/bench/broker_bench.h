@@ -27,6 +27,10 @@ struct BrokerBenchOptions {
   // each finished transaction starts the next.
   double rate = 0;
   bool json = false;  // the result as one JSON document instead of text lines
+  // A broker with --auth_file: the principal (produce and consume on the
+  // bench's group and topic) and its secret.
+  std::string user;
+  std::string secret;
 };
 
 // Runs the benchmark, printing progress to stderr and results (last line:

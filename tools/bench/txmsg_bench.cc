@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <string>
 
@@ -15,6 +16,9 @@
 #include "tools/bench/broker_bench.h"
 #include "tools/bench/e2e_bench.h"
 
+ABSL_FLAG(std::string, user, "",
+          "broker: authenticate as this user (a broker with --auth_file); the secret is read "
+          "from the environment variable TXMSG_SECRET");
 ABSL_FLAG(std::string, broker, "127.0.0.1:9876",
           "broker address HOST:PORT (e2e: only to find the broker's process for its CPU time)");
 ABSL_FLAG(std::string, tls_ca, "",
@@ -94,6 +98,8 @@ int RunBroker() {
   o.broker = absl::GetFlag(FLAGS_broker);
   o.tls = {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
            absl::GetFlag(FLAGS_tls_key)};
+  o.user = absl::GetFlag(FLAGS_user);
+  if (const char* secret = std::getenv("TXMSG_SECRET"); secret != nullptr) o.secret = secret;
   o.messages = static_cast<uint64_t>(absl::GetFlag(FLAGS_messages));
   o.producers = absl::GetFlag(FLAGS_producers);
   o.consumers = absl::GetFlag(FLAGS_consumers);

@@ -332,14 +332,14 @@ int Dlq(const CtlOptions& o, const std::vector<std::string>& args) {
 // One AUDIT line per operator action: what, who, when, from where.
 void PrintAudit(const wire::HalfInfo& h) {
   for (const wire::AuditRecord& a : h.audit()) {
-    std::printf("AUDIT       %s by %s at %s from %s (client %s)%s\n",
-                base::Printable(a.action()).c_str(), base::Printable(a.principal()).c_str(),
-                absl::FormatTime("%Y-%m-%d %H:%M:%E3S UTC", absl::FromUnixMillis(a.time_ms()),
-                                 absl::UTCTimeZone())
-                    .c_str(),
-                base::Printable(a.source()).c_str(), base::Printable(a.client_id()).c_str(),
-                a.group().empty() ? ""
-                                  : absl::StrCat(" group ", base::Printable(a.group())).c_str());
+    std::printf(
+        "AUDIT       %s by %s at %s from %s (client %s)%s\n", base::Printable(a.action()).c_str(),
+        base::Printable(a.principal()).c_str(),
+        absl::FormatTime("%Y-%m-%d %H:%M:%E3S UTC", absl::FromUnixMillis(a.time_ms()),
+                         absl::UTCTimeZone())
+            .c_str(),
+        base::Printable(a.source()).c_str(), base::Printable(a.client_id()).c_str(),
+        a.group().empty() ? "" : absl::StrCat(" group ", base::Printable(a.group())).c_str());
   }
 }
 

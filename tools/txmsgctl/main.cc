@@ -53,7 +53,8 @@ constexpr char kUsage[] =
     "  topic delete NAME           (refused while it has open halves or connected consumers)\n"
     "  group delete GROUP TOPIC    (refused while consumers of it are connected)\n"
     "  send TOPIC BODY [--half --group G] [--key K] [--prop k=v]\n"
-    "  user add FILE NAME --role produce|consume|admin|admin_read[:groups=P:topics=P] [--role ...]\n"
+    "  user add FILE NAME --role produce|consume|admin|admin_read[:groups=P:topics=P] [--role "
+    "...]\n"
     "           [--groups PATTERNS] [--topics PATTERNS]   (secret: TXMSG_SECRET or stdin)\n"
     "  user remove FILE NAME | user list FILE\n"
     "List commands take --watch SECONDS.\n\n"
@@ -168,8 +169,9 @@ int main(int argc, char** argv) {
   if (!o.user.empty()) {
     o.secret = txmsg::ctl::ReadSecret(/*from_stdin=*/false);
     if (o.secret.empty()) {
-      std::fprintf(stderr, "txmsgctl: --user needs its secret in the environment variable "
-                           "TXMSG_SECRET\n");
+      std::fprintf(stderr,
+                   "txmsgctl: --user needs its secret in the environment variable "
+                   "TXMSG_SECRET\n");
       return 2;
     }
   }

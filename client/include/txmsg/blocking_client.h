@@ -34,9 +34,11 @@ class BlockingClient {
   };
   // As above, authenticating as `credentials` in Hello. A refused Hello is
   // UNAUTHENTICATED (or PERMISSION_DENIED) with the broker's reason.
-  static absl::StatusOr<std::unique_ptr<BlockingClient>> Connect(
-      const std::string& broker, wire::ClientRole role, const std::string& producer_group,
-      std::chrono::milliseconds timeout, const Credentials& credentials);
+  static absl::StatusOr<std::unique_ptr<BlockingClient>> Connect(const std::string& broker,
+                                                                 wire::ClientRole role,
+                                                                 const std::string& producer_group,
+                                                                 std::chrono::milliseconds timeout,
+                                                                 const Credentials& credentials);
   ~BlockingClient();
   BlockingClient(const BlockingClient&) = delete;
   BlockingClient& operator=(const BlockingClient&) = delete;

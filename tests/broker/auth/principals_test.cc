@@ -55,13 +55,12 @@ TEST(PatternTest, StarMatchesAnyRun) {
 }
 
 TEST(PrincipalSetTest, ParsesRolesPatternsAndDeniesByDefault) {
-  const std::string text = absl::StrCat(
-      "# a comment\n\n",
-      "orders ", Hash("a"), " produce:groups=tx_order_group:topics=topic_txmsg "
-      "consume:groups=tx_order_rollback_group:topics=topic_tx_rollback_msg\n",
-      "ops ", Hash("b"), " admin\n",
-      "viewer ", Hash("c"), " admin_read\n",
-      "eu-svc cert produce:groups=orders.*\n");
+  const std::string text =
+      absl::StrCat("# a comment\n\n", "orders ", Hash("a"),
+                   " produce:groups=tx_order_group:topics=topic_txmsg "
+                   "consume:groups=tx_order_rollback_group:topics=topic_tx_rollback_msg\n",
+                   "ops ", Hash("b"), " admin\n", "viewer ", Hash("c"), " admin_read\n",
+                   "eu-svc cert produce:groups=orders.*\n");
   ASSERT_OK_AND_ASSIGN(PrincipalSet set, PrincipalSet::Parse(text));
   ASSERT_EQ(set.principals().size(), 4u);
   const Principal& orders = *set.Find("orders");

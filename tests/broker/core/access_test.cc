@@ -34,7 +34,8 @@ Principal User(const std::string& name, std::vector<Grant> grants) {
   return p;
 }
 
-Grant G(Role role, std::vector<std::string> groups = {"*"}, std::vector<std::string> topics = {"*"}) {
+Grant G(Role role, std::vector<std::string> groups = {"*"},
+        std::vector<std::string> topics = {"*"}) {
   return Grant{role, std::move(groups), std::move(topics)};
 }
 
@@ -89,13 +90,20 @@ class CoreAccessTest : public ::testing::Test {
 
 TEST_F(CoreAccessTest, EveryRequestBeforeHelloIsUnauthenticatedAndClosesTheConnection) {
   const std::vector<wire::Frame> requests = {
-      SendHalfFrame(kTopic, "tx", "b"),  SendFrame(kTopic, "b"),
-      EndTxFrame(1, "tx", wire::TX_COMMIT), CheckAnswerFrame(1, "tx", wire::TX_COMMIT),
-      SubscribeFrame(kTopic, kStock, 1), AckFrame(kStock, kTopic, {1}),
-      NackFrame(kStock, kTopic, 1),      ResolveFrame(1, wire::TX_COMMIT),
-      ShowHalfFrame(1),                  ListHalfFrame(),
-      ListGroupsFrame(),                 ListDlqFrame(kStock),
-      ReplayDlqFrame(kStock),            StatsFrame(),
+      SendHalfFrame(kTopic, "tx", "b"),
+      SendFrame(kTopic, "b"),
+      EndTxFrame(1, "tx", wire::TX_COMMIT),
+      CheckAnswerFrame(1, "tx", wire::TX_COMMIT),
+      SubscribeFrame(kTopic, kStock, 1),
+      AckFrame(kStock, kTopic, {1}),
+      NackFrame(kStock, kTopic, 1),
+      ResolveFrame(1, wire::TX_COMMIT),
+      ShowHalfFrame(1),
+      ListHalfFrame(),
+      ListGroupsFrame(),
+      ListDlqFrame(kStock),
+      ReplayDlqFrame(kStock),
+      StatsFrame(),
       [] {
         wire::Frame ping;
         ping.mutable_ping();
@@ -133,8 +141,8 @@ TEST_F(CoreAccessTest, WrongSecretAndUnknownUserAreRefusedAlikeWithoutTheSecret)
   EXPECT_TRUE(unknown.peer().closed());
   EXPECT_TRUE(anonymous.peer().closed());
   EXPECT_EQ(h_.core().Metrics().auth_failures, 3u);
-  EXPECT_TRUE(absl::StrContains(RenderPrometheus(h_.core().Metrics()),
-                                "\ntxmsg_auth_failures_total 3\n"));
+  EXPECT_TRUE(
+      absl::StrContains(RenderPrometheus(h_.core().Metrics()), "\ntxmsg_auth_failures_total 3\n"));
 }
 
 TEST_F(CoreAccessTest, ConsumerCannotProduceOrEndTransactions) {
@@ -206,8 +214,7 @@ TEST_F(CoreAccessTest, ConsumerLimitedToItsGroupsAndTopics) {
   CoreClient& stock = As("stock", wire::ROLE_CONSUMER);
   ExpectDenied(stock.Call(SubscribeFrame(kTopic, "someone_else", 4)),
                "Subscribe on consumer group \"someone_else\"");
-  ExpectDenied(stock.Call(SubscribeFrame("orders_topic", kStock, 4)),
-               "topic \"orders_topic\"");
+  ExpectDenied(stock.Call(SubscribeFrame("orders_topic", kStock, 4)), "topic \"orders_topic\"");
   ExpectDenied(stock.Call(AckFrame("someone_else", kTopic, {1})), "Ack on consumer group");
   ExpectDenied(stock.Call(NackFrame("someone_else", kTopic, 1)), "Nack on consumer group");
   EXPECT_TRUE(stock.Call(SubscribeFrame(kTopic, kStock, 4)).has_subscribe_ok());
@@ -227,8 +234,7 @@ TEST_F(CoreAccessTest, CheckBackReachesOnlyAPrincipalThatMayProduceForTheGroup) 
   h.core().SetAuthenticator(&auth);
   CoreClient& lapsed = h.Connect();
   ASSERT_TRUE(lapsed.Call(Hello(wire::ROLE_PRODUCER, "lapsed", kSecret, kOrders)).has_hello_ok());
-  const uint64_t id =
-      lapsed.Call(SendHalfFrame(kTopic, "tx-8", "b")).send_half_ok().message_id();
+  const uint64_t id = lapsed.Call(SendHalfFrame(kTopic, "tx-8", "b")).send_half_ok().message_id();
   ASSERT_GT(id, 0u);
   // Its permission goes (same secret: the connection stays); a check falls due.
   Principal& p = const_cast<Principal&>(*set.Find("lapsed"));
@@ -266,7 +272,8 @@ TEST_F(CoreAccessTest, ReloadClosesRemovedUsersAndAppliesNewPermissionsNextReque
   EXPECT_FALSE(stock.peer().closed());
   // viewer is an admin now, on the same connection.
   CoreClient& producer = h_.Connect();
-  ASSERT_TRUE(producer.Call(Hello(wire::ROLE_PRODUCER, "other", kSecret, "group_b")).has_hello_ok());
+  ASSERT_TRUE(
+      producer.Call(Hello(wire::ROLE_PRODUCER, "other", kSecret, "group_b")).has_hello_ok());
   const uint64_t id = producer.Call(SendHalfFrame(kTopic, "tx-9", "b")).send_half_ok().message_id();
   EXPECT_TRUE(viewer.Call(ResolveFrame(id, wire::TX_ROLLBACK)).has_end_tx_ok());
   // The removed user cannot come back.
@@ -301,6 +308,49 @@ TEST_F(CoreAccessTest, OperatorActionsAreAuditedAndSurviveARestart) {
   CoreClient& viewer = As("viewer", wire::ROLE_ADMIN);
   expect_audit(viewer, committed, "commit");
   expect_audit(viewer, rolled_back, "rollback");
+}
+
+TEST_F(CoreAccessTest, DlqReplayIsAuditedWithItsGroupAndSurvivesARestart) {
+  CoreClient& stock = As("stock", wire::ROLE_CONSUMER);
+  ASSERT_TRUE(stock.Call(SubscribeFrame(kTopic, kStock, 4)).has_subscribe_ok());
+  CoreClient& orders = As("orders", wire::ROLE_PRODUCER, kOrders);
+  const uint64_t id = StoreHalf(orders, "tx-12");
+  ASSERT_TRUE(orders.Call(EndTxFrame(id, "tx-12", wire::TX_COMMIT)).has_end_tx_ok());
+  ASSERT_EQ(stock.TakePushed().size(), 1u);
+  wire::Frame dead = NackFrame(kStock, kTopic, id);
+  dead.mutable_nack()->set_dead_letter(true);
+  stock.Send(dead, /*one_way=*/true);
+  h_.Settle();
+  CoreClient& ops = As("ops", wire::ROLE_ADMIN);
+  const wire::Frame replayed = ops.Call(ReplayDlqFrame(kStock, id));
+  ASSERT_EQ(replayed.replay_dlq_ok().replayed(), 1u) << Describe(replayed);
+  for (int round = 0; round < 2; ++round) {
+    CoreClient& viewer = As("viewer", wire::ROLE_ADMIN);
+    const wire::Frame shown = viewer.Call(ShowHalfFrame(id));
+    ASSERT_TRUE(shown.has_show_half_ok()) << Describe(shown);
+    const wire::HalfInfo& info = shown.show_half_ok().half();
+    ASSERT_EQ(info.audit_size(), 1) << info.ShortDebugString();
+    EXPECT_EQ(info.audit(0).action(), "dlq_replay");
+    EXPECT_EQ(info.audit(0).principal(), "ops");
+    EXPECT_EQ(info.audit(0).group(), kStock);
+    h_.Close();
+    ASSERT_OK(h_.Open());
+    h_.core().SetAuthenticator(&auth_);
+  }
+}
+
+TEST(CoreNoAuthTest, WithoutAnAuthenticatorEveryoneMayDoAnythingAndAuditsSayNoAuth) {
+  CoreHarness h({});
+  ASSERT_OK(h.Open());
+  CoreClient& producer = h.Connect(wire::ROLE_PRODUCER, kOrders);
+  const wire::Frame stored = producer.Call(SendHalfFrame(kTopic, "tx-13", "b"));
+  ASSERT_TRUE(stored.has_send_half_ok()) << Describe(stored);
+  const uint64_t id = stored.send_half_ok().message_id();
+  CoreClient& admin = h.Connect(wire::ROLE_ADMIN);
+  ASSERT_TRUE(admin.Call(ResolveFrame(id, wire::TX_COMMIT)).has_end_tx_ok());
+  const wire::HalfInfo info = admin.Call(ShowHalfFrame(id)).show_half_ok().half();
+  ASSERT_EQ(info.audit_size(), 1);
+  EXPECT_EQ(info.audit(0).principal(), "(no auth)");
 }
 
 }  // namespace
