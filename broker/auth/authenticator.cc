@@ -19,6 +19,9 @@ const std::string& DecoyHash() {
   return *decoy;
 }
 
+// The one key of the broker-wide budget of slow hashes.
+constexpr char kEveryone[] = "*";
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::FromFile(
@@ -46,14 +49,22 @@ void Authenticator::Replace(PrincipalSet principals) {
   verified_.clear();
 }
 
-bool Authenticator::SecretMatches(const Principal& p, const std::string& secret) {
-  const std::string digest = base::Sha256(absl::StrCat(p.credential, std::string(1, '\0'), secret));
+bool Authenticator::RememberedSecret(const Principal& p, const std::string& secret) const {
   auto it = verified_.find(p.name);
-  if (it != verified_.end() && base::ConstantTimeEquals(it->second, digest)) return true;
+  return it != verified_.end() &&
+         base::ConstantTimeEquals(it->second, base::Sha256(absl::StrCat(
+                                                  p.credential, std::string(1, '\0'), secret)));
+}
+
+bool Authenticator::SlowSecretMatches(const Principal& p, const std::string& secret) {
   absl::StatusOr<bool> ok = base::VerifySecret(secret, p.credential);
   if (!ok.ok() || !*ok) return false;
-  verified_[p.name] = digest;
+  verified_[p.name] = base::Sha256(absl::StrCat(p.credential, std::string(1, '\0'), secret));
   return true;
+}
+
+uint64_t Authenticator::SlowBudgetWaitMs(uint64_t now_ms) const {
+  return slow_failures_.WaitMs(kEveryone, now_ms);
 }
 
 absl::Status Authenticator::Fail(const std::string& source, uint64_t now_ms, std::string why) {
@@ -80,16 +91,26 @@ absl::StatusOr<std::string> Authenticator::Authenticate(const std::string& user,
   const std::string refused = absl::StrCat("Hello as user \"", base::Printable(name),
                                            "\" refused: unknown user or wrong secret");
   const Principal* p = principals_.Find(name);
-  if (p == nullptr) {
-    if (!secret.empty()) (void)base::VerifySecret(secret, DecoyHash());
-    return Fail(source, now_ms, refused);
-  }
-  if (p->by_certificate()) {
+  if (p != nullptr && p->by_certificate()) {
     if (!verified_peer_name.empty() && verified_peer_name == p->name) return p->name;
     return Fail(source, now_ms, refused);
   }
-  if (secret.empty() || !SecretMatches(*p, secret)) return Fail(source, now_ms, refused);
-  return p->name;
+  if (secret.empty()) return Fail(source, now_ms, refused);
+  if (p != nullptr && RememberedSecret(*p, secret)) return p->name;
+  // A slow hash from here on (a decoy one for an unknown user, so that the
+  // delay does not tell which names exist).
+  if (const uint64_t wait = SlowBudgetWaitMs(now_ms); wait > 0) {
+    ++failures_;
+    return absl::UnauthenticatedError(absl::StrCat(
+        "too many failed authentications on this broker; retry in ", wait, " ms"));
+  }
+  if (p == nullptr) {
+    (void)base::VerifySecret(secret, DecoyHash());
+  } else if (SlowSecretMatches(*p, secret)) {
+    return p->name;
+  }
+  slow_failures_.Failed(kEveryone, now_ms);
+  return Fail(source, now_ms, refused);
 }
 
 }  // namespace txmsg::broker::auth

@@ -53,12 +53,23 @@ class Authenticator {
   size_t principal_count() const { return principals_.principals().size(); }
 
  private:
-  bool SecretMatches(const Principal& p, const std::string& secret);
+  // The secret is the one last verified for `p` (no slow hash).
+  bool RememberedSecret(const Principal& p, const std::string& secret) const;
+  // Checks with the slow hash, remembering the secret if it matches.
+  bool SlowSecretMatches(const Principal& p, const std::string& secret);
+  // 0 if the broker-wide budget allows another slow hash that may fail now.
+  uint64_t SlowBudgetWaitMs(uint64_t now_ms) const;
   absl::Status Fail(const std::string& source, uint64_t now_ms, std::string why);
 
   std::string path_;
   PrincipalSet principals_;
   FailureThrottle throttle_;
+  // Broker-wide: failed checks that cost a slow hash (about 0.2 s of the
+  // core thread each). Throttling per source alone would let many source
+  // addresses keep the broker hashing; past this budget, checks that would
+  // need a slow hash are refused at once until it refills. Secrets already
+  // verified (reconnecting clients) never need one.
+  FailureThrottle slow_failures_{FailureThrottle::Options{10, 1'000, 1}};
   uint64_t failures_ = 0;
   // Principal name -> SHA-256(credential, secret) of the last secret that
   // verified.

@@ -165,6 +165,27 @@ TEST(AuthenticatorTest, FailuresAreThrottledPerSource) {
   EXPECT_EQ(auth.failures(), 4u);
 }
 
+// Many source addresses cannot keep the broker hashing: past a broker-wide
+// budget of failed slow checks, checks that would need one are refused at
+// once, while secrets already verified still get in.
+TEST(AuthenticatorTest, FailedSlowChecksHaveABrokerWideBudget) {
+  Authenticator auth(TwoUsers());
+  EXPECT_OK(auth.Authenticate("alice", "alice-secret", "", "h0", 0).status());
+  int refused_at_once = 0;
+  for (int i = 0; i < 30; ++i) {
+    const absl::Status s =
+        auth.Authenticate(i % 2 ? "alice" : "nobody", "guess", "", absl::StrCat("10.0.0.", i), 0)
+            .status();
+    EXPECT_TRUE(absl::IsUnauthenticated(s));
+    if (absl::StrContains(s.message(), "on this broker")) ++refused_at_once;
+  }
+  EXPECT_EQ(refused_at_once, 20);  // the first 10 were checked, the rest refused unhashed
+  EXPECT_OK(auth.Authenticate("alice", "alice-secret", "", "10.0.0.99", 0).status());
+  // The budget refills: a second later one more check is made.
+  const absl::Status later = auth.Authenticate("alice", "guess", "", "10.0.1.1", 1'000).status();
+  EXPECT_FALSE(absl::StrContains(later.message(), "on this broker")) << later;
+}
+
 TEST(FailureThrottleTest, RefillsAndStaysBounded) {
   FailureThrottle t(FailureThrottle::Options{2, 500, 3});
   t.Failed("a", 0);
