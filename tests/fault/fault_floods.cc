@@ -149,7 +149,7 @@ uintmax_t FileSize(const std::string& path) {
 }
 
 bool AdminGetsIn(System& s) {
-  return WaitFor([&] { return BlockingClient::Connect(s.broker(), wire::ROLE_ADMIN).ok(); },
+  return WaitFor([&] { return s.Connect(wire::ROLE_ADMIN).ok(); },
                  kStepWait);
 }
 

@@ -1,6 +1,7 @@
 #include "tests/fault/fault_harness.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <cstdio>
@@ -10,6 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "tests/broker/log/log_test_util.h"
 #include "tests/testutil/pg_cluster.h"
+#include "tests/testutil/tls_material.h"
+#include "base/password_hash.h"
+#include "broker/auth/principals.h"
 
 namespace txmsg::fault {
 
@@ -65,17 +69,79 @@ std::string ServiceDb(const testing::TempDir& dir, const std::string& service) {
 
 void UsePostgres(bool on) { use_postgres = on; }
 
+namespace {
+bool use_security = false;
+// The suite's own principal: admin, and producer and consumer of anything
+// (the poison scenario publishes, the bad-input one subscribes).
+constexpr char kSuiteUser[] = "fault-suite";
+}  // namespace
+
+void UseSecurity(bool on) { use_security = on; }
+
+void System::Secure(std::vector<std::string>& broker_flags, std::vector<std::string>& order_flags,
+                    std::vector<std::string>& stock_flags) {
+  const testing::TlsMaterial pki = testing::MakeTlsMaterial(dir_.path());
+  auto hash = [](const std::string& secret) {
+    return *base::HashSecret(secret, 1'000);  // fast: the suite's secrets guard nothing
+  };
+  using broker::auth::Grant;
+  using broker::auth::Principal;
+  using broker::auth::Role;
+  const std::vector<Grant> service_grants = {Grant{Role::kProduce, {"*"}, {"*"}},
+                                             Grant{Role::kConsume, {"*"}, {"*"}}};
+  broker::auth::PrincipalSet principals;
+  (void)principals.Put(Principal{"order-svc", hash("order-secret"), service_grants});
+  (void)principals.Put(Principal{"stock-svc", hash("stock-secret"), service_grants});
+  std::vector<Grant> suite_grants = service_grants;
+  suite_grants.push_back(Grant{Role::kAdmin, {"*"}, {"*"}});
+  (void)principals.Put(Principal{kSuiteUser, hash("suite-secret"), suite_grants});
+  const std::string principals_file = dir_.File("principals");
+  if (absl::Status s = broker::auth::SavePrincipalsFile(principals_file, principals); !s.ok()) {
+    std::fprintf(stderr, "fault suite: %s\n", s.ToString().c_str());
+    std::abort();
+  }
+  auto secret_file = [&](const std::string& name, const std::string& secret) {
+    const std::string path = dir_.File(name);
+    FILE* f = std::fopen(path.c_str(), "w");
+    std::fprintf(f, "%s\n", secret.c_str());
+    std::fclose(f);
+    ::chmod(path.c_str(), 0600);
+    return path;
+  };
+  broker_flags.push_back("--auth_file=" + principals_file);
+  broker_flags.push_back("--tls_cert=" + pki.server.cert);
+  broker_flags.push_back("--tls_key=" + pki.server.key);
+  order_flags.push_back("--broker_user=order-svc");
+  order_flags.push_back("--broker_secret_file=" + secret_file("order.secret", "order-secret"));
+  order_flags.push_back("--broker_tls_ca=" + pki.ca);
+  stock_flags.push_back("--broker_user=stock-svc");
+  stock_flags.push_back("--broker_secret_file=" + secret_file("stock.secret", "stock-secret"));
+  stock_flags.push_back("--broker_tls_ca=" + pki.ca);
+  client_options_.user = kSuiteUser;
+  client_options_.secret = "suite-secret";
+  client_options_.tls.ca_file = pki.ca;
+}
+
+absl::StatusOr<std::unique_ptr<BlockingClient>> System::Connect(
+    wire::ClientRole role, const std::string& producer_group) const {
+  ClientOptions options = client_options_;
+  options.broker = broker();
+  options.request_timeout = std::chrono::seconds(5);
+  return BlockingClient::Connect(options, role, producer_group);
+}
+
 System::System(std::map<Which, std::vector<std::string>> env,
                std::optional<chaos::ChaosOptions> chaos, std::map<Which, std::string> wrappers)
     : env_(std::move(env)) {
-  broker_ = std::make_unique<testing::BrokerProcess>(
-      dir_.File("broker"),
-      std::vector<std::string>{"--tx_timeout=" + Millis(kTestTxTimeout),
-                               "--check_interval=" + Millis(kTestTxTimeout),
-                               "--ack_timeout=" + Millis(kTestAckTimeout),
-                               "--redelivery_backoff=" + Millis(kTestRedeliveryBackoff),
-                               "--hello_timeout=" + Millis(kTestHelloTimeout),
-                               absl::StrCat("--segment_size=", kTestSegmentBytes)});
+  std::vector<std::string> broker_flags = {"--tx_timeout=" + Millis(kTestTxTimeout),
+                                           "--check_interval=" + Millis(kTestTxTimeout),
+                                           "--ack_timeout=" + Millis(kTestAckTimeout),
+                                           "--redelivery_backoff=" + Millis(kTestRedeliveryBackoff),
+                                           "--hello_timeout=" + Millis(kTestHelloTimeout),
+                                           absl::StrCat("--segment_size=", kTestSegmentBytes)};
+  std::vector<std::string> order_flags, stock_flags;
+  if (use_security && !chaos) Secure(broker_flags, order_flags, stock_flags);
+  broker_ = std::make_unique<testing::BrokerProcess>(dir_.File("broker"), broker_flags);
   broker_->set_env(env_[kBroker]);
   broker_->set_wrapper(wrappers[kBroker]);
   std::string seed;
@@ -88,20 +154,26 @@ System::System(std::map<Which, std::vector<std::string>> env,
     ++startup_crashes_;
     started_ = Restart(kBroker);
   }
+  if (started_ && !client_options_.user.empty() &&
+      BlockingClient::Connect(broker_->address(), wire::ROLE_ADMIN, "", std::chrono::seconds(2))
+          .ok()) {
+    std::fprintf(stderr, "fault suite: a secured broker let a plain, anonymous client in\n");
+    std::abort();
+  }
   std::string services_broker = broker_->address();
   if (chaos && started_) {
     proxy_ = std::make_unique<chaos::ChaosProxy>(broker_->port(), *chaos);
     started_ = proxy_->Start().ok();
     services_broker = "127.0.0.1:" + std::to_string(proxy_->port());
   }
-  order_ = std::make_unique<testing::ServiceProcess>(
-      std::vector<std::string>{TXMSG_ORDER_BIN, "--broker=" + services_broker,
-                               "--db=" + ServiceDb(dir_, "order")},
-      env_[kOrder]);
-  stock_ = std::make_unique<testing::ServiceProcess>(
-      std::vector<std::string>{TXMSG_STOCK_BIN, "--broker=" + services_broker,
-                               "--db=" + ServiceDb(dir_, "stock"), "--seed_stock=" + seed},
-      env_[kStock]);
+  std::vector<std::string> order_args = {TXMSG_ORDER_BIN, "--broker=" + services_broker,
+                                         "--db=" + ServiceDb(dir_, "order")};
+  order_args.insert(order_args.end(), order_flags.begin(), order_flags.end());
+  std::vector<std::string> stock_args = {TXMSG_STOCK_BIN, "--broker=" + services_broker,
+                                         "--db=" + ServiceDb(dir_, "stock"), "--seed_stock=" + seed};
+  stock_args.insert(stock_args.end(), stock_flags.begin(), stock_flags.end());
+  order_ = std::make_unique<testing::ServiceProcess>(order_args, env_[kOrder]);
+  stock_ = std::make_unique<testing::ServiceProcess>(stock_args, env_[kStock]);
   order_->set_wrapper(wrappers[kOrder]);
   stock_->set_wrapper(wrappers[kStock]);
   started_ = started_ && stock_->Start() && order_->Start();

@@ -26,6 +26,7 @@
 #include "tests/testutil/service_process.h"
 #include "tests/testutil/temp_dir.h"
 #include "tools/chaos/chaos_proxy.h"
+#include "txmsg/blocking_client.h"
 
 namespace txmsg::fault {
 
@@ -61,6 +62,11 @@ using Violations = std::vector<std::string>;
 // PostgreSQL (a throwaway cluster this test binary starts, a fresh pair of
 // databases per System) instead of SQLite files.
 void UsePostgres(bool on);
+// Whether the Systems made from now on are secured: the broker with
+// --auth_file and TLS, each service its own principal over TLS, and the
+// suite's own clients an admin principal over TLS (docs/security.md). Not
+// with a chaos proxy, which reads frames and so cannot sit in TLS.
+void UseSecurity(bool on);
 
 // The three processes, each restartable with its own environment.
 class System {
@@ -81,6 +87,10 @@ class System {
   uint16_t order_port() const { return order_->port(); }
   uint16_t stock_port() const { return stock_->port(); }
   std::string broker() const { return broker_->address(); }
+  // A client of this system's broker as the suite's own principal (and
+  // over TLS) when the system is secured; plainly otherwise.
+  absl::StatusOr<std::unique_ptr<BlockingClient>> Connect(
+      wire::ClientRole role = wire::ROLE_ADMIN, const std::string& producer_group = "") const;
   std::string broker_dir() const { return dir_.File("broker"); }
   // A file in the system's own temp dir.
   std::string File(const std::string& name) const { return dir_.File(name); }
@@ -93,7 +103,13 @@ class System {
   bool Restart(Which w);
 
  private:
+  // Secured: the principals file, secret files and certificates in dir_;
+  // the broker's and each service's extra flags.
+  void Secure(std::vector<std::string>& broker_flags, std::vector<std::string>& order_flags,
+              std::vector<std::string>& stock_flags);
+
   testing::TempDir dir_;
+  ClientOptions client_options_;  // how the suite's own clients connect
   std::map<Which, std::vector<std::string>> env_;
   std::unique_ptr<testing::BrokerProcess> broker_;
   std::unique_ptr<chaos::ChaosProxy> proxy_;

@@ -71,7 +71,7 @@ void CheckProcesses(System& sys, Violations& v) {
     v.push_back("order-service does not answer");
   if (Http(sys.stock_port(), "GET", "/healthz").status == 0)
     v.push_back("stock-service does not answer");
-  if (!BlockingClient::Connect(sys.broker()).ok()) v.push_back("broker does not answer");
+  if (!sys.Connect().ok()) v.push_back("broker does not answer");
   for (auto w : {System::kBroker, System::kOrder, System::kStock}) {
     const pid_t pid = sys.pid(w);
     if (pid <= 0) continue;
@@ -104,7 +104,7 @@ int Duplicates(System& sys) {
 
 // The broker's groups and half messages, to tell where the messages stopped.
 void PrintBrokerState(System& sys) {
-  auto admin = BlockingClient::Connect(sys.broker());
+  auto admin = sys.Connect();
   if (!admin.ok()) return;
   wire::Frame groups;
   groups.mutable_list_groups();

@@ -155,7 +155,7 @@ void FloodBroker(System& s, std::mt19937_64& rng) {
     }
     idle.push_back(std::move(sock));
   }
-  auto lazy = BlockingClient::Connect(s.broker(), wire::ROLE_CONSUMER);
+  auto lazy = s.Connect(wire::ROLE_CONSUMER);
   if (lazy.ok()) {
     wire::Frame sub;
     sub.mutable_subscribe()->set_topic("topic_txmsg");

@@ -47,7 +47,7 @@ uint16_t HttpPort(System& s, Which w) {
 // The ids in `group`'s DLQ (first page: far more than a run makes).
 std::set<uint64_t> Dlq(System& s, const std::string& group) {
   std::set<uint64_t> ids;
-  auto admin = BlockingClient::Connect(s.broker());
+  auto admin = s.Connect();
   if (!admin.ok()) return ids;
   wire::Frame f;
   f.mutable_list_dlq()->set_group(group);
@@ -203,7 +203,7 @@ Violations Poison(FaultSuite& suite, std::mt19937_64& rng) {
   Violations v = suite.Run("poison", {}, kPoisonOrders, [&](System& s, Workload& l) {
     const pid_t order_pid = s.pid(System::kOrder);
     const pid_t stock_pid = s.pid(System::kStock);
-    auto producer = BlockingClient::Connect(s.broker(), wire::ROLE_PRODUCER, "fault-poison");
+    auto producer = s.Connect(wire::ROLE_PRODUCER, "fault-poison");
     if (!producer.ok()) {
       seen.push_back("poison: cannot connect a producer: " + producer.status().ToString());
       return;

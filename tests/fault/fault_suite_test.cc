@@ -42,14 +42,18 @@ class FaultSuiteTest : public ::testing::Test {
   // Runs scenario `name` once with its own generator, stores its part of
   // the report, and fails naming the scenario and how to replay it.
   // With `postgres`, the services keep their data in PostgreSQL.
-  void RunScenario(const std::string& scenario, bool postgres = false) {
+  // With `secured`, with authentication and TLS on (UseSecurity).
+  void RunScenario(const std::string& scenario, bool postgres = false, bool secured = false) {
     if (!Selected(scenario)) GTEST_SKIP() << scenario << " is not in TXMSG_FAULT_ONLY";
-    const std::string name = postgres ? scenario + "-postgresql" : scenario;
+    std::string name = postgres ? scenario + "-postgresql" : scenario;
+    if (secured) name += "-secured";
     UsePostgres(postgres);
+    UseSecurity(secured);
     FaultSuite suite;
     std::mt19937_64 rng(suite.ScenarioSeed(name));
     const Violations v = Find(scenario).run(suite, rng);
     UsePostgres(false);
+    UseSecurity(false);
     Report& report = suite.report();
     report.violations += static_cast<int>(v.size());
     report.scenarios.insert(name);
@@ -66,6 +70,13 @@ TEST_F(FaultSuiteTest, RandomKills) { RunScenario("random-kills"); }
 // The same on PostgreSQL (the storage scenario's faults are SQLite's and the broker's).
 TEST_F(FaultSuiteTest, CrashPointsOnPostgres) { RunScenario("crash-points", true); }
 TEST_F(FaultSuiteTest, RandomKillsOnPostgres) { RunScenario("random-kills", true); }
+// With authentication and TLS on: every client a principal, every broker
+// connection TLS (not the network scenario: its proxy reads frames).
+TEST_F(FaultSuiteTest, CrashPointsSecured) { RunScenario("crash-points", false, true); }
+TEST_F(FaultSuiteTest, RandomKillsSecured) { RunScenario("random-kills", false, true); }
+TEST_F(FaultSuiteTest, PausesSecured) { RunScenario("pauses", false, true); }
+TEST_F(FaultSuiteTest, DbFullSecured) { RunScenario("db-full", false, true); }
+TEST_F(FaultSuiteTest, PoisonSecured) { RunScenario("poison", false, true); }
 TEST_F(FaultSuiteTest, Pauses) { RunScenario("pauses"); }
 TEST_F(FaultSuiteTest, BadInput) { RunScenario("bad-input"); }
 TEST_F(FaultSuiteTest, Network) { RunScenario("network"); }
