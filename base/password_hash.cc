@@ -10,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/secret_file.h"
 #include "absl/strings/str_split.h"
 
 namespace txmsg::base {
@@ -89,7 +90,7 @@ absl::StatusOr<bool> VerifySecret(const std::string& secret, const std::string& 
   if (!p.ok()) return p.status();
   absl::StatusOr<std::string> hash = Derive(secret, p->salt, p->iterations);
   if (!hash.ok()) return hash.status();
-  return ConstantTimeEquals(*hash, p->hash);
+  return SecretEquals(*hash, p->hash);
 }
 
 absl::Status CheckEncodedHash(const std::string& encoded) { return Parse(encoded).status(); }
@@ -104,10 +105,6 @@ std::string Sha256(const std::string& data) {
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
          reinterpret_cast<unsigned char*>(out.data()));
   return out;
-}
-
-bool ConstantTimeEquals(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace txmsg::base

@@ -5,7 +5,7 @@
 //
 //   pbkdf2-sha256$ITERATIONS$SALT$HASH      (SALT and HASH in base64)
 //
-// Comparison is constant-time (CRYPTO_memcmp). Thread-safe: no state.
+// Comparison is constant-time (base::SecretEquals). Thread-safe: no state.
 #ifndef TXMSG_BASE_PASSWORD_HASH_H_
 #define TXMSG_BASE_PASSWORD_HASH_H_
 
@@ -41,9 +41,6 @@ std::string HashAlgorithm(const std::string& encoded);
 // SHA-256 of `data` (32 raw bytes): a fast digest, for memory-only caches of
 // already verified secrets; never for storing one.
 std::string Sha256(const std::string& data);
-
-// Constant-time equality of two byte strings (false when lengths differ).
-bool ConstantTimeEquals(const std::string& a, const std::string& b);
 
 }  // namespace txmsg::base
 

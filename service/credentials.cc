@@ -1,50 +1,21 @@
 #include "service/credentials.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "base/secret_file.h"
 
 namespace txmsg::service {
 namespace {
 
-constexpr size_t kMaxSecretBytes = 4096;
+// base::ReadSecretFile, its error naming the flag that gave the file.
+absl::StatusOr<std::string> ReadSecretFile(const std::string& flag, const std::string& path) {
+  absl::StatusOr<std::string> secret = base::ReadSecretFile(path);
+  if (!secret.ok()) {
+    return absl::Status(secret.status().code(), absl::StrCat("--", flag, ": ", secret.status().message()));
+  }
+  return secret;
+}
 
 }  // namespace
-
-absl::StatusOr<std::string> ReadSecretFile(const std::string& flag, const std::string& path) {
-  auto fail = [&](const std::string& why) {
-    return absl::FailedPreconditionError(absl::StrCat("--", flag, " ", path, ": ", why));
-  };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return fail("not a regular file");
-  }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    ::close(fd);
-    return fail(absl::StrFormat(
-        "group or others may read it (mode %04o); a secret's file must be mode 0600: chmod 600 %s",
-        st.st_mode & 07777, path));
-  }
-  std::string text(kMaxSecretBytes + 1, '\0');
-  const ssize_t n = ::read(fd, text.data(), text.size());
-  ::close(fd);
-  if (n < 0) return fail(std::strerror(errno));
-  text.resize(static_cast<size_t>(n));
-  if (text.size() > kMaxSecretBytes) return fail("larger than 4 KiB");
-  text = text.substr(0, text.find('\n'));
-  if (!text.empty() && text.back() == '\r') text.pop_back();
-  if (text.empty()) return fail("empty (the secret is its first line)");
-  return text;
-}
 
 absl::StatusOr<ServiceCredentials> LoadServiceCredentials(const std::string& broker_user,
                                                           const std::string& broker_secret_file,

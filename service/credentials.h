@@ -18,13 +18,8 @@ struct ServiceCredentials {
   http::BearerTokens http;    // tokens guarding the HTTP API
 };
 
-// The first line of `path` (without its line end). FAILED_PRECONDITION if
-// the file cannot be read, is readable by group or others, or is empty; the
-// message names `flag` and the file, never the content.
-[[nodiscard]] absl::StatusOr<std::string> ReadSecretFile(const std::string& flag,
-                                                         const std::string& path);
-
-// Reads every file named (an empty path: that secret is not used).
+// Reads every file named (base::ReadSecretFile; an empty path: that secret
+// is not used); an error names the flag and the file, never the content.
 // --broker_user and --broker_secret_file go together.
 [[nodiscard]] absl::StatusOr<ServiceCredentials> LoadServiceCredentials(
     const std::string& broker_user, const std::string& broker_secret_file,

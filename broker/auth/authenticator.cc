@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/password_hash.h"
+#include "base/secret_file.h"
 #include "base/printable.h"
 
 namespace txmsg::broker::auth {
@@ -52,7 +53,7 @@ void Authenticator::Replace(PrincipalSet principals) {
 bool Authenticator::RememberedSecret(const Principal& p, const std::string& secret) const {
   auto it = verified_.find(p.name);
   return it != verified_.end() &&
-         base::ConstantTimeEquals(it->second, base::Sha256(absl::StrCat(
+         base::SecretEquals(it->second, base::Sha256(absl::StrCat(
                                                   p.credential, std::string(1, '\0'), secret)));
 }
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "base/password_hash.h"
+#include "base/secret_file.h"
 
 namespace txmsg::http {
 namespace {
@@ -25,7 +26,7 @@ std::string BearerOf(const Request& req) {
 }
 
 bool Matches(const std::string& given, const std::string& token) {
-  return !token.empty() && base::ConstantTimeEquals(given, token);
+  return !token.empty() && base::SecretEquals(given, token);
 }
 
 }  // namespace
